@@ -1,0 +1,118 @@
+// Package store defines what Stele keeps and how the rest of the code reads
+// and writes it. Backends (sqlite, and later postgres) implement Store and
+// pass the conformance suite in storetest unchanged.
+//
+// A backend stores bytes and answers questions; it computes no hashes and
+// makes no decisions about sequencing. The ledger does both, inside one
+// ReadWrite transaction per batch, so a backend stays small and the rules
+// that make the log tamper-evident live in one place.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/steleaudit/stele/verify"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+var (
+	// ErrNotFound is returned when the thing asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is returned when a write would replace something that
+	// must never change (an event at a seq, a checkpoint at a size).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// An Event is one record of an organization's log at its leaf index.
+type Event struct {
+	Seq int64
+	verify.Record
+}
+
+// A Head is the state of an organization's tree.
+type Head struct {
+	Size int64     // number of leaves
+	Root tlog.Hash // RFC 6962 root of those leaves; zero when Size is 0
+}
+
+// A Checkpoint is a signed note stating an organization's tree head.
+type Checkpoint struct {
+	Size     int64
+	Note     []byte // the signed note, as served
+	SignedAt time.Time
+}
+
+// Store is a durable home for organizations' logs.
+//
+// Durability: when ReadWrite returns nil, everything f wrote is on stable
+// storage (fsync'd). When it returns an error, nothing f wrote persists.
+//
+// Concurrency: all methods are safe for concurrent use. Read transactions
+// see one consistent snapshot; write transactions on one organization are
+// serialized (by Tx.LockHead), so its log has one writer at a time even
+// across several processes sharing a database.
+type Store interface {
+	// Read runs f with a consistent read-only view of the store.
+	Read(ctx context.Context, f func(ctx context.Context, r Reader) error) error
+	// ReadWrite runs f in one atomic, durable write transaction. If f
+	// returns an error the transaction is rolled back and that error is
+	// returned.
+	ReadWrite(ctx context.Context, f func(ctx context.Context, tx Tx) error) error
+	// Close releases the store. It does not wait for transactions to end.
+	Close() error
+}
+
+// A Reader reads organizations' logs. It is valid only inside the Read or
+// ReadWrite call that provided it.
+type Reader interface {
+	// Orgs returns the id of every organization with a log, sorted.
+	Orgs(ctx context.Context) ([]string, error)
+	// Head returns org's tree head, or ErrNotFound if org has no log.
+	Head(ctx context.Context, org string) (Head, error)
+	// Events calls fn for each stored event of org with from <= seq < to,
+	// in ascending seq order. It reports what is stored: a missing row is
+	// skipped, not invented. The *Event is only valid during the call.
+	// An error from fn stops the walk and is returned.
+	Events(ctx context.Context, org string, from, to int64, fn func(*Event) error) error
+	// Event returns org's event at seq, or ErrNotFound.
+	Event(ctx context.Context, org string, seq int64) (*Event, error)
+	// LookupIDs returns the seq of each of ids that org's log holds;
+	// ids it does not hold are absent from the map.
+	LookupIDs(ctx context.Context, org string, ids []string) (map[string]int64, error)
+	// Tiles returns the stored hash data of each tile, matched by level and
+	// number (t.L, t.N); the data may be wider than t.W, never narrower.
+	// A missing or too narrow tile is ErrNotFound.
+	Tiles(ctx context.Context, org string, tiles []tlog.Tile) ([][]byte, error)
+	// Checkpoints calls fn for each of org's stored checkpoints in
+	// ascending size order.
+	Checkpoints(ctx context.Context, org string, fn func(Checkpoint) error) error
+	// Checkpoint returns org's checkpoint at exactly size, or ErrNotFound.
+	Checkpoint(ctx context.Context, org string, size int64) (Checkpoint, error)
+	// LatestCheckpoint returns org's largest checkpoint, or ErrNotFound.
+	LatestCheckpoint(ctx context.Context, org string) (Checkpoint, error)
+}
+
+// A Tx is a write transaction. It is valid only inside the ReadWrite call
+// that provided it.
+type Tx interface {
+	Reader
+	// LockHead returns org's tree head, creating an empty log if org has
+	// none, and keeps other writers of org waiting until the transaction
+	// ends.
+	LockHead(ctx context.Context, org string) (Head, error)
+	// Append stores events in org's log. The caller assigns seqs (the
+	// ledger: consecutive from the locked head's size) and makes sure ids
+	// are new in org (with LookupIDs); an event already stored at a seq is
+	// ErrConflict.
+	Append(ctx context.Context, org string, events []*Event) error
+	// PutTiles stores the hash data of tiles, replacing narrower data
+	// stored for the same (L, N).
+	PutTiles(ctx context.Context, org string, tiles []tlog.Tile, data [][]byte) error
+	// SetHead records org's tree head.
+	SetHead(ctx context.Context, org string, h Head) error
+	// PutCheckpoint stores a checkpoint of org; one at the same size is
+	// ErrConflict.
+	PutCheckpoint(ctx context.Context, org string, c Checkpoint) error
+}
