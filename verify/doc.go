@@ -31,7 +31,7 @@
 //
 //	actor_type    "user", "api_key" or "system"
 //	category      the event's category, e.g. "finding"
-//	commitments   object: label → base64 commitment (see below)
+//	commitments   object: label → commitment in standard padded base64
 //	details       the event's details object without its personal members
 //	event         the event type, e.g. "finding.status_changed"
 //	id            the event's id, unique within the organization
@@ -40,6 +40,11 @@
 //	target        object with the non-empty members of id, name and type;
 //	              absent when the target is empty or personal
 //	timestamp     when it happened, RFC 3339 UTC (see below)
+//
+// Details are I-JSON (RFC 7493): no duplicate member names, valid UTF-8,
+// and numbers that an IEEE double holds exactly when they are integers
+// (magnitude at most 2^53); Stele refuses anything else at ingest, so one
+// details object has one canonical form.
 //
 // Times are written in UTC with the letter Z and as many fractional-second
 // digits as needed, none for whole seconds (Go's time.RFC3339Nano).

@@ -72,7 +72,8 @@ func compareUTF16(a, b string) int {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)
 		if ra != rb {
-			return slices.Compare(utf16.Encode([]rune{ra}), utf16.Encode([]rune{rb}))
+			var ua, ub [2]uint16
+			return slices.Compare(utf16.AppendRune(ua[:0], ra), utf16.AppendRune(ub[:0], rb))
 		}
 		a, b = a[na:], b[nb:]
 	}

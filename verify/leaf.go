@@ -1,15 +1,16 @@
 package verify
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -40,7 +41,9 @@ type Record struct {
 	// "target" and "details.<key>" for top-level detail keys.
 	Personal []string `json:"personal,omitempty"`
 	// Salt is the record's commitment salt. It is nil once the record's
-	// personal data was erased; Commitments then holds what was committed.
+	// personal data was erased; Commitments then holds what was committed,
+	// and the personal plaintext (actor identity, IP address, user agent,
+	// personal target and detail values) may be empty.
 	Salt        []byte            `json:"salt,omitempty"`
 	Commitments map[string][]byte `json:"commitments,omitempty"`
 }
@@ -89,10 +92,25 @@ func (r *Record) personalValues() ([]string, [][]byte, map[string]any, error) {
 	if err := add("actor", objectOf("email", r.Actor.Email, "id", r.Actor.ID, "name", r.Actor.Name)); err != nil {
 		return nil, nil, nil, err
 	}
+	// Once erased (no salt), the personal plaintext may be gone: the kept
+	// commitments then say which personal fields the record had.
+	erased := r.Salt == nil
+	committed := func(label string) bool {
+		_, ok := r.Commitments[label]
+		return erased && ok
+	}
 	if r.IP != "" {
+		if a, err := netip.ParseAddr(r.IP); err != nil || a.String() != r.IP {
+			return nil, nil, nil, fmt.Errorf("verify: ip_address %q is not an address as netip.Addr.String writes it", r.IP)
+		}
+	}
+	if r.IP != "" || committed("ip_address") {
 		labels, values = append(labels, "ip_address"), append(values, []byte(r.IP))
 	}
-	if r.UserAgent != "" {
+	if !utf8.ValidString(r.UserAgent) {
+		return nil, nil, nil, fmt.Errorf("user_agent: %w", errInvalidUTF8)
+	}
+	if r.UserAgent != "" || committed("user_agent") {
 		labels, values = append(labels, "user_agent"), append(values, []byte(r.UserAgent))
 	}
 	details, err := r.details()
@@ -111,7 +129,7 @@ func (r *Record) personalValues() ([]string, [][]byte, map[string]any, error) {
 		case strings.HasPrefix(p, "details."):
 			k := strings.TrimPrefix(p, "details.")
 			v, ok := details[k]
-			if !ok {
+			if !ok && !erased {
 				return nil, nil, nil, fmt.Errorf("verify: personal field %q is not in details", p)
 			}
 			if err := add(p, v); err != nil {
@@ -130,12 +148,8 @@ func (r *Record) details() (map[string]any, error) {
 	if len(r.Details) == 0 {
 		return details, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(r.Details))
-	if err := d.Decode(&details); err != nil {
+	if err := json.Unmarshal(r.Details, &details); err != nil {
 		return nil, fmt.Errorf("verify: details: %w", err)
-	}
-	if d.More() {
-		return nil, errors.New("verify: details: trailing data")
 	}
 	if details == nil {
 		return nil, errors.New("verify: details: not an object")
@@ -162,6 +176,16 @@ func objectOf(kv ...string) map[string]any {
 // RFC 8785 canonical JSON of the committed object described in the package
 // documentation.
 func LeafData(r *Record) ([]byte, error) {
+	switch r.Actor.Type {
+	case "user", "api_key", "system":
+	default:
+		return nil, fmt.Errorf("verify: actor type %q is not user, api_key or system", r.Actor.Type)
+	}
+	for _, t := range []time.Time{r.Timestamp, r.ReceivedAt} {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("verify: time %v is outside RFC 3339's years", t)
+		}
+	}
 	labels, values, details, err := r.personalValues()
 	if err != nil {
 		return nil, err
