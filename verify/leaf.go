@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -75,23 +74,21 @@ func Commit(salt []byte, label string, value []byte) []byte {
 	return h.Sum(nil)
 }
 
-// personalValues returns the labels and canonical plaintext values of r's
-// personal fields, and r's details without its personal keys.
-func (r *Record) personalValues() ([]string, [][]byte, map[string]any, error) {
-	var labels []string
-	var values [][]byte
-	add := func(label string, v any) error {
-		b, err := AppendCanonical(nil, v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", label, err)
-		}
-		labels = append(labels, label)
-		values = append(values, b)
-		return nil
+// A personalValue is one personal field: its label and the canonical
+// bytes its commitment covers.
+type personalValue struct {
+	label string
+	value []byte
+}
+
+// personalValues returns r's personal fields in label order, and r's
+// details members without its personal ones.
+func (r *Record) personalValues() ([]personalValue, []member, error) {
+	actor, err := appendObject(nil, "email", r.Actor.Email, "id", r.Actor.ID, "name", r.Actor.Name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("actor: %w", err)
 	}
-	if err := add("actor", objectOf("email", r.Actor.Email, "id", r.Actor.ID, "name", r.Actor.Name)); err != nil {
-		return nil, nil, nil, err
-	}
+	pv := []personalValue{{"actor", actor}}
 	// Once erased (no salt), the personal plaintext may be gone: the kept
 	// commitments then say which personal fields the record had.
 	erased := r.Salt == nil
@@ -101,80 +98,88 @@ func (r *Record) personalValues() ([]string, [][]byte, map[string]any, error) {
 	}
 	if r.IP != "" {
 		if a, err := netip.ParseAddr(r.IP); err != nil || a.String() != r.IP {
-			return nil, nil, nil, fmt.Errorf("verify: ip_address %q is not an address as netip.Addr.String writes it", r.IP)
+			return nil, nil, fmt.Errorf("verify: ip_address %q is not an address as netip.Addr.String writes it", r.IP)
 		}
 	}
 	if r.IP != "" || committed("ip_address") {
-		labels, values = append(labels, "ip_address"), append(values, []byte(r.IP))
+		pv = append(pv, personalValue{"ip_address", []byte(r.IP)})
 	}
 	if !utf8.ValidString(r.UserAgent) {
-		return nil, nil, nil, fmt.Errorf("user_agent: %w", errInvalidUTF8)
+		return nil, nil, fmt.Errorf("user_agent: %w", errInvalidUTF8)
 	}
 	if r.UserAgent != "" || committed("user_agent") {
-		labels, values = append(labels, "user_agent"), append(values, []byte(r.UserAgent))
+		pv = append(pv, personalValue{"user_agent", []byte(r.UserAgent)})
 	}
-	details, err := r.details()
-	if err != nil {
-		return nil, nil, nil, err
+	var details []member
+	if len(r.Details) > 0 {
+		if details, err = canonicalMembers(r.Details); err != nil {
+			// Not already canonical (Stele stores it canonical; an export
+			// read back by other tools may not be): canonicalize first.
+			c, cerr := Canonicalize(r.Details)
+			if cerr != nil {
+				return nil, nil, fmt.Errorf("details: %w", cerr)
+			}
+			if details, err = canonicalMembers(c); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	for i, p := range r.Personal {
 		if slices.Contains(r.Personal[:i], p) {
-			return nil, nil, nil, fmt.Errorf("verify: personal field %q listed twice", p)
+			return nil, nil, fmt.Errorf("verify: personal field %q listed twice", p)
 		}
 		switch {
 		case p == "target":
-			if err := add(p, r.Target.object()); err != nil {
-				return nil, nil, nil, err
+			t, err := appendObject(nil, "id", r.Target.ID, "name", r.Target.Name, "type", r.Target.Type)
+			if err != nil {
+				return nil, nil, fmt.Errorf("target: %w", err)
 			}
+			pv = append(pv, personalValue{p, t})
 		case strings.HasPrefix(p, "details."):
 			k := strings.TrimPrefix(p, "details.")
-			v, ok := details[k]
-			if !ok && !erased {
-				return nil, nil, nil, fmt.Errorf("verify: personal field %q is not in details", p)
+			j := slices.IndexFunc(details, func(m member) bool { return m.name == k })
+			if j < 0 && !erased {
+				return nil, nil, fmt.Errorf("verify: personal field %q is not in details", p)
 			}
-			if err := add(p, v); err != nil {
-				return nil, nil, nil, err
+			var v []byte
+			if j >= 0 {
+				v = details[j].value
+				details = slices.Delete(details, j, j+1)
 			}
-			delete(details, k)
+			pv = append(pv, personalValue{p, v})
 		default:
-			return nil, nil, nil, fmt.Errorf("verify: unknown personal field %q", p)
+			return nil, nil, fmt.Errorf("verify: unknown personal field %q", p)
 		}
 	}
-	return labels, values, details, nil
+	slices.SortFunc(pv, func(a, b personalValue) int { return compareUTF16(a.label, b.label) })
+	return pv, details, nil
 }
 
-func (r *Record) details() (map[string]any, error) {
-	details := map[string]any{}
-	if len(r.Details) == 0 {
-		return details, nil
-	}
-	if err := json.Unmarshal(r.Details, &details); err != nil {
-		return nil, fmt.Errorf("verify: details: %w", err)
-	}
-	if details == nil {
-		return nil, errors.New("verify: details: not an object")
-	}
-	return details, nil
-}
-
-func (t Target) object() map[string]any {
-	return objectOf("id", t.ID, "name", t.Name, "type", t.Type)
-}
-
-// objectOf builds an object from name, value pairs, leaving out empty values.
-func objectOf(kv ...string) map[string]any {
-	m := make(map[string]any, len(kv)/2)
+// appendObject appends the canonical JSON object of name, value pairs,
+// given in name order, leaving out empty values.
+func appendObject(b []byte, kv ...string) ([]byte, error) {
+	b = append(b, '{')
+	first := true
 	for i := 0; i < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			m[kv[i]] = kv[i+1]
+		if kv[i+1] == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		var err error
+		b = append(append(b, '"'), kv[i]...)
+		if b, err = appendString(append(b, '"', ':'), kv[i+1]); err != nil {
+			return nil, err
 		}
 	}
-	return m
+	return append(b, '}'), nil
 }
 
 // LeafData returns r's leaf: the line "stele-leaf/v1", a newline, and the
 // RFC 8785 canonical JSON of the committed object described in the package
-// documentation.
+// documentation. r.Details is canonicalized first unless it already is.
 func LeafData(r *Record) ([]byte, error) {
 	switch r.Actor.Type {
 	case "user", "api_key", "system":
@@ -186,46 +191,74 @@ func LeafData(r *Record) ([]byte, error) {
 			return nil, fmt.Errorf("verify: time %v is outside RFC 3339's years", t)
 		}
 	}
-	labels, values, details, err := r.personalValues()
+	if r.Salt != nil && len(r.Salt) != SaltSize {
+		return nil, fmt.Errorf("verify: salt is %d bytes, want %d", len(r.Salt), SaltSize)
+	}
+	personal, details, err := r.personalValues()
 	if err != nil {
 		return nil, err
 	}
-	commitments := make(map[string]any, len(labels))
-	for i, l := range labels {
-		var c []byte
-		switch {
-		case r.Salt != nil:
-			if len(r.Salt) != SaltSize {
-				return nil, fmt.Errorf("verify: salt is %d bytes, want %d", len(r.Salt), SaltSize)
-			}
-			c = Commit(r.Salt, l, values[i])
-		default:
-			c = r.Commitments[l]
-			if len(c) != sha256.Size {
-				return nil, fmt.Errorf("verify: no salt and no commitment for %s", l)
-			}
-		}
-		commitments[l] = base64.StdEncoding.EncodeToString(c)
-	}
-	leaf := map[string]any{
-		"actor_type":  r.Actor.Type,
-		"category":    r.Category,
-		"commitments": commitments,
-		"details":     details,
-		"event":       r.Event,
-		"id":          r.ID,
-		"org":         r.Org,
-		"received_at": formatTime(r.ReceivedAt),
-		"timestamp":   formatTime(r.Timestamp),
-	}
-	if !slices.Contains(r.Personal, "target") {
-		if t := r.Target.object(); len(t) > 0 {
-			leaf["target"] = t
-		}
-	}
-	b := make([]byte, 0, 512)
+
+	// The members of the leaf object, in canonical (here: byte) order.
+	b := make([]byte, 0, 640)
 	b = append(b, LeafVersion+"\n"...)
-	return AppendCanonical(b, leaf)
+	b = append(b, `{"actor_type":`...)
+	if b, err = appendString(b, r.Actor.Type); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"category":`...)
+	if b, err = appendString(b, r.Category); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"commitments":{`...)
+	for i, p := range personal {
+		c := r.Commitments[p.label]
+		if r.Salt != nil {
+			c = Commit(r.Salt, p.label, p.value)
+		} else if len(c) != sha256.Size {
+			return nil, fmt.Errorf("verify: no salt and no commitment for %s", p.label)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendString(b, p.label); err != nil {
+			return nil, err
+		}
+		b = append(b, ':', '"')
+		b = base64.StdEncoding.AppendEncode(b, c)
+		b = append(b, '"')
+	}
+	b = append(b, `},"details":{`...)
+	for i, m := range details {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b, _ = appendString(b, m.name) // valid: canonicalMembers checked it
+		b = append(append(b, ':'), m.value...)
+	}
+	b = append(b, `},"event":`...)
+	if b, err = appendString(b, r.Event); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"id":`...)
+	if b, err = appendString(b, r.ID); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"org":`...)
+	if b, err = appendString(b, r.Org); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"received_at":"`...)
+	b = append(r.ReceivedAt.UTC().AppendFormat(b, time.RFC3339Nano), '"')
+	if r.Target != (Target{}) && !slices.Contains(r.Personal, "target") {
+		b = append(b, `,"target":`...)
+		if b, err = appendObject(b, "id", r.Target.ID, "name", r.Target.Name, "type", r.Target.Type); err != nil {
+			return nil, fmt.Errorf("target: %w", err)
+		}
+	}
+	b = append(b, `,"timestamp":"`...)
+	b = append(r.Timestamp.UTC().AppendFormat(b, time.RFC3339Nano), '"', '}')
+	return b, nil
 }
 
 // LeafHash returns the RFC 6962 leaf hash of r: SHA-256(0x00 ‖ LeafData(r)).
@@ -235,10 +268,4 @@ func LeafHash(r *Record) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return tlog.RecordHash(data), nil
-}
-
-// formatTime is the one textual form of a time in a leaf: RFC 3339 in UTC
-// with as many fractional digits as needed (none when whole seconds).
-func formatTime(t time.Time) string {
-	return t.UTC().Format(time.RFC3339Nano)
 }

@@ -29,6 +29,12 @@ var (
 type Event struct {
 	Seq int64
 	verify.Record
+	// Fault, when not empty, says the backend found this event's stored
+	// row inconsistent with itself: a field it cannot decode, or index
+	// material (such as a hash of the id) that no longer matches the
+	// record. The rest of the event is as much as could be read. Readers
+	// report it rather than stop, so one damaged row cannot hide others.
+	Fault string
 }
 
 // A Head is the state of an organization's tree.

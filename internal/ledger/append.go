@@ -1,0 +1,126 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/steleaudit/stele/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// appendOrg appends the records of org's requests in batch (at indexes
+// reqs) to org's log inside tx, fills in their results, and returns org's
+// new tree head. Requests refused for this org alone (a rolled-back log)
+// get their error in results; an error returned aborts the whole batch.
+func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs []int, batch []*request, results []result) (store.Head, error) {
+	head, err := tx.LockHead(ctx, org)
+	if err != nil {
+		return head, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
+	}
+	signed, err := s.signedSize(ctx, tx, org)
+	if err != nil {
+		return head, err
+	}
+	if head.Size < signed {
+		s.l.log.Error("log is smaller than its last signed checkpoint; refusing to append",
+			"org", org, "tree_size", head.Size, "checkpoint_size", signed)
+		for _, i := range reqs {
+			results[i].err = fmt.Errorf("%w: %s has %d leaves, checkpoint signed at %d", ErrRollback, org, head.Size, signed)
+		}
+		return head, nil
+	}
+
+	var ids []string
+	for _, i := range reqs {
+		for _, r := range batch[i].recs {
+			ids = append(ids, r.ID)
+		}
+	}
+	stored, err := tx.LookupIDs(ctx, org, ids)
+	if err != nil {
+		return head, fmt.Errorf("couldn't look up event ids of %s: %w", org, err)
+	}
+
+	th := newTileHashes(ctx, tx, org)
+	th.fresh = make(map[int64]tlog.Hash, 2*len(ids))
+	first := make(map[string]Receipt, len(ids)) // by id: this batch's or the stored answer
+	var events []*store.Event
+	size := head.Size
+	for _, i := range reqs {
+		req := batch[i]
+		receipts := make([]Receipt, len(req.recs))
+		for j, r := range req.recs {
+			if rc, ok := first[r.ID]; ok {
+				rc.Duplicate = true
+				receipts[j] = rc
+				continue
+			}
+			if seq, ok := stored[r.ID]; ok {
+				rc, err := storedReceipt(ctx, tx, th, org, seq)
+				if err != nil {
+					return head, err
+				}
+				first[r.ID] = rc
+				rc.Duplicate = true
+				receipts[j] = rc
+				continue
+			}
+			hashes, err := tlog.StoredHashesForRecordHash(size, req.hashes[j], th)
+			if err != nil {
+				return head, fmt.Errorf("couldn't hash leaf %d of %s: %w", size, org, err)
+			}
+			base := tlog.StoredHashIndex(0, size)
+			for k, h := range hashes {
+				th.fresh[base+int64(k)] = h
+			}
+			rc := Receipt{ID: r.ID, Seq: size, LeafHash: req.hashes[j], ReceivedAt: r.ReceivedAt}
+			first[r.ID] = rc
+			receipts[j] = rc
+			events = append(events, &store.Event{Seq: size, Record: *r})
+			size++
+		}
+		results[i].receipts = receipts
+	}
+	for _, i := range reqs {
+		results[i].size = size
+	}
+	if size == head.Size {
+		return head, nil // all duplicates
+	}
+
+	if err := tx.Append(ctx, org, events); err != nil {
+		return head, fmt.Errorf("couldn't append to %s: %w", org, err)
+	}
+	tiles := tlog.NewTiles(tileHeight, head.Size, size)
+	data := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		if data[i], err = tlog.ReadTileData(t, th); err != nil {
+			return head, fmt.Errorf("couldn't build tile %s of %s: %w", t.Path(), org, err)
+		}
+	}
+	if err := tx.PutTiles(ctx, org, tiles, data); err != nil {
+		return head, fmt.Errorf("couldn't store tiles of %s: %w", org, err)
+	}
+	root, err := tlog.TreeHash(size, th)
+	if err != nil {
+		return head, fmt.Errorf("couldn't compute the root of %s: %w", org, err)
+	}
+	head = store.Head{Size: size, Root: root}
+	if err := tx.SetHead(ctx, org, head); err != nil {
+		return head, fmt.Errorf("couldn't store the head of %s: %w", org, err)
+	}
+	return head, nil
+}
+
+// storedReceipt rebuilds the receipt of org's stored event at seq.
+func storedReceipt(ctx context.Context, tx store.Tx, th *tileHashes, org string, seq int64) (Receipt, error) {
+	e, err := tx.Event(ctx, org, seq)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("couldn't read %s event %d: %w", org, seq, err)
+	}
+	h, err := th.leafHash(seq)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{ID: e.ID, Seq: seq, LeafHash: h, ReceivedAt: e.ReceivedAt}, nil
+}

@@ -1,0 +1,223 @@
+package ledger_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/steleaudit/stele/internal/ledger"
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/sqlite"
+	"github.com/steleaudit/stele/verify"
+)
+
+const benchBatch = 1000
+
+// BenchmarkAppend measures durable in-process appends of 1000-event
+// batches through the ledger: validation-free records in, fsync'd leaves,
+// tree hashes, heads and checkpoints out.
+func BenchmarkAppend(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b, b.TempDir())
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	g := newGenerator(1, 100)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		org, recs := g.org(), g.batch(benchBatch)
+		b.StartTimer()
+		if _, _, err := l.Append(ctx, org, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppendPipelined is BenchmarkAppend with two callers, as a
+// server with concurrent requests has: one batch is hashed while another
+// commits. MaxBatch keeps each transaction at 1000 events, the size
+// BenchmarkPlainInsert commits.
+func BenchmarkAppendPipelined(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b, b.TempDir())
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey, MaxBatch: benchBatch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	g := newGenerator(1, 100)
+	next := func() (string, []*verify.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		return g.org(), g.batch(benchBatch)
+	}
+	batches := make(chan struct{}, b.N)
+	for range b.N {
+		batches <- struct{}{}
+	}
+	close(batches)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for range batches {
+				org, recs := next()
+				if _, _, err := l.Append(ctx, org, recs); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkPlainInsert is BenchmarkAppend's baseline: the same rows into
+// the same schema in the same size of transaction, with none of the
+// ledger's work (no commitments, hashing, tiles or checkpoints).
+func BenchmarkPlainInsert(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b, b.TempDir())
+	defer st.Close()
+	g := newGenerator(1, 100)
+	salt := make([]byte, verify.SaltSize)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		org, recs := g.org(), g.batch(benchBatch)
+		b.StartTimer()
+		now := time.Now().UTC()
+		err := st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+			head, err := tx.LockHead(ctx, org)
+			if err != nil {
+				return err
+			}
+			events := make([]*store.Event, len(recs))
+			for i, r := range recs {
+				r.Org, r.ReceivedAt, r.Salt = org, now, salt
+				events[i] = &store.Event{Seq: head.Size + int64(i), Record: *r}
+			}
+			if err := tx.Append(ctx, org, events); err != nil {
+				return err
+			}
+			return tx.SetHead(ctx, org, store.Head{Size: head.Size + int64(len(recs)), Root: head.Root})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppendConcurrent: 64 callers appending one event each; group
+// commit must put many of them into each fsync.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b, b.TempDir())
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	var seed atomic.Uint64
+	b.SetParallelism(64 / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := newGenerator(seed.Add(1), 100)
+		for pb.Next() {
+			if _, _, err := l.Append(ctx, g.org(), []*verify.Record{g.record()}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// checkFixture is a store of checkFixtureSize events over 20 orgs, built
+// once per benchmark binary run.
+var checkFixture = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "stele-check-bench")
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "stele.db"))
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		return "", err
+	}
+	g := newGenerator(2, 20)
+	for range checkFixtureSize / benchBatch {
+		if _, _, err := l.Append(ctx, g.org(), g.batch(benchBatch)); err != nil {
+			return "", err
+		}
+	}
+	return dir, l.Close()
+})
+
+const checkFixtureSize = 200_000
+
+// BenchmarkCheck measures whole-store verification, and the peak heap it
+// needs (which must not grow with the log).
+func BenchmarkCheck(b *testing.B) {
+	dir, err := checkFixture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := openStore(b, dir)
+	defer st.Close()
+	peak := watchHeap()
+	b.ResetTimer()
+	for range b.N {
+		sum, err := ledger.Check(context.Background(), st, testKey.VerifierKey, func(p ledger.Problem) { b.Error(p) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Events != checkFixtureSize {
+			b.Fatalf("checked %d events, want %d", sum.Events, checkFixtureSize)
+		}
+	}
+	b.ReportMetric(float64(b.N*checkFixtureSize)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+}
+
+// watchHeap samples the live heap until the returned function is called,
+// which returns the largest sample.
+func watchHeap() func() uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return peak.Load() }
+}

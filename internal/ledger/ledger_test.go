@@ -1,0 +1,487 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/steleaudit/stele/internal/ledger"
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/sqlite"
+	"github.com/steleaudit/stele/verify"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// testKey is a fixed signing key, so failures are reproducible.
+var testKey = func() *ledger.Key {
+	k, err := ledger.ParseKey("PRIVATE+KEY+stele.test+33f04db1+AaiRhqrbbJoe3X+1aunqTMdmMw2SJmfTdmda7X/ecOaW")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+func openStore(t testing.TB, dir string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "stele.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// newLedger opens a ledger on a fresh SQLite store and, when the test
+// ends, closes it and checks every log with Check: the oracle.
+func newLedger(t testing.TB, cfg ledger.Config) (*ledger.Ledger, store.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	if cfg.Store == nil {
+		cfg.Store = openStore(t, dir)
+	}
+	cfg.Key = testKey
+	l, err := ledger.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+		checkStore(t, cfg.Store)
+		cfg.Store.Close()
+	})
+	return l, cfg.Store
+}
+
+// checkStore fails the test on any problem Check finds.
+func checkStore(t testing.TB, st store.Store) ledger.CheckSummary {
+	t.Helper()
+	sum, err := ledger.Check(context.Background(), st, testKey.VerifierKey, func(p ledger.Problem) {
+		t.Errorf("Check: %v", p)
+	})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	return sum
+}
+
+func rec(id, actor, ev string) *verify.Record {
+	return &verify.Record{
+		ID:        id,
+		Timestamp: time.Date(2026, 1, 3, 14, 30, 0, 0, time.UTC),
+		Event:     ev,
+		Category:  "finding",
+		Actor:     verify.Actor{Type: "user", Email: actor},
+		Target:    verify.Target{ID: "finding-abc123"},
+		IP:        "192.168.1.1",
+		UserAgent: "Mozilla/5.0",
+		Details:   []byte(`{"new_status":"fixed","old_status":"open"}`),
+	}
+}
+
+func TestAppendProveVerify(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t, ledger.Config{})
+	var all []ledger.Receipt
+	for b := range 5 {
+		var recs []*verify.Record
+		for i := range 7 {
+			recs = append(recs, rec(fmt.Sprintf("e-%d-%d", b, i), "alice@example.com", "finding.status_changed"))
+		}
+		rcs, size, err := l.Append(ctx, "acme", recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size != int64(7*(b+1)) {
+			t.Errorf("Append size = %d, want %d", size, 7*(b+1))
+		}
+		for i, rc := range rcs {
+			want, err := verify.LeafHash(recs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rc.LeafHash != want || rc.Seq != int64(len(all)) || rc.Duplicate || rc.ID != recs[i].ID {
+				t.Errorf("receipt %d = %+v, want seq %d leaf %x", len(all), rc, len(all), want)
+			}
+			all = append(all, rc)
+		}
+	}
+
+	cp := waitCheckpoint(t, l, "acme", int64(len(all)))
+	c, err := verify.OpenCheckpoint(cp.Note, testKey.VerifierKey, testKey.Origin("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := l.Head(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Size != head.Size || c.Root != head.Root {
+		t.Fatalf("checkpoint %d %x, head %d %x", c.Size, c.Root, head.Size, head.Root)
+	}
+	for _, rc := range all {
+		p, err := l.ProveInclusion(ctx, "acme", rc.Seq, c.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.LeafHash != rc.LeafHash {
+			t.Errorf("ProveInclusion(%d) leaf = %x, want %x", rc.Seq, p.LeafHash, rc.LeafHash)
+		}
+		if err := verify.Inclusion(hashes(p.Hashes), rc.Seq, c.Size, c.Root, rc.LeafHash); err != nil {
+			t.Errorf("inclusion of %d: %v", rc.Seq, err)
+		}
+	}
+	for from := int64(1); from <= c.Size; from++ {
+		var old tlog.Hash
+		if err := verifyRootAt(ctx, l, from, &old); err != nil {
+			t.Fatal(err)
+		}
+		proof, err := l.ProveConsistency(ctx, "acme", from, c.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify.Consistency(hashes(proof), from, c.Size, old, c.Root); err != nil {
+			t.Errorf("consistency %d..%d: %v", from, c.Size, err)
+		}
+	}
+	for _, bad := range [][2]int64{{0, 3}, {5, 4}, {1, c.Size + 1}} {
+		if _, err := l.ProveConsistency(ctx, "acme", bad[0], bad[1]); !errors.Is(err, ledger.ErrBadRange) {
+			t.Errorf("ProveConsistency(%d, %d) = %v, want ErrBadRange", bad[0], bad[1], err)
+		}
+	}
+	if _, err := l.ProveInclusion(ctx, "acme", c.Size, c.Size); !errors.Is(err, ledger.ErrBadRange) {
+		t.Errorf("ProveInclusion(size, size) = %v, want ErrBadRange", err)
+	}
+}
+
+// verifyRootAt computes the root of acme's first n leaves from inclusion
+// proofs' leaf hashes, independently of the ledger's tree code.
+func verifyRootAt(ctx context.Context, l *ledger.Ledger, n int64, root *tlog.Hash) error {
+	var leaves []tlog.Hash
+	for i := range n {
+		p, err := l.ProveInclusion(ctx, "acme", i, n)
+		if err != nil {
+			return err
+		}
+		leaves = append(leaves, p.LeafHash)
+	}
+	*root = rootOf(leaves)
+	return nil
+}
+
+// rootOf is RFC 6962's MTH, written out from the definition.
+func rootOf(leaves []tlog.Hash) tlog.Hash {
+	if len(leaves) == 1 {
+		return leaves[0]
+	}
+	k := 1
+	for k*2 < len(leaves) {
+		k *= 2
+	}
+	return tlog.NodeHash(rootOf(leaves[:k]), rootOf(leaves[k:]))
+}
+
+func hashes(hs []tlog.Hash) [][32]byte {
+	out := make([][32]byte, len(hs))
+	for i, h := range hs {
+		out[i] = h
+	}
+	return out
+}
+
+func waitCheckpoint(t testing.TB, l *ledger.Ledger, org string, size int64) store.Checkpoint {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cp, err := l.WaitCheckpoint(ctx, org, size)
+	if err != nil {
+		t.Fatalf("WaitCheckpoint(%s, %d): %v", org, size, err)
+	}
+	return cp
+}
+
+func TestIdempotency(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t, ledger.Config{})
+	first, _, err := l.Append(ctx, "acme", []*verify.Record{rec("a", "x@example.com", "auth.login"), rec("b", "x@example.com", "auth.login")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same ids again, in another order, with a repeat inside the batch
+	// and one new id: only the new one becomes a leaf.
+	again, size, err := l.Append(ctx, "acme", []*verify.Record{
+		rec("b", "x@example.com", "auth.login"), rec("c", "x@example.com", "auth.login"),
+		rec("a", "y@example.com", "auth.logout"), rec("c", "x@example.com", "auth.login"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size != 3 {
+		t.Errorf("size = %d, want 3", size)
+	}
+	want := []struct {
+		seq int64
+		dup bool
+		rc  ledger.Receipt
+	}{{1, true, first[1]}, {2, false, ledger.Receipt{}}, {0, true, first[0]}, {2, true, again[1]}}
+	for i, w := range want {
+		got := again[i]
+		if got.Seq != w.seq || got.Duplicate != w.dup {
+			t.Errorf("receipt %d = seq %d dup %v, want seq %d dup %v", i, got.Seq, got.Duplicate, w.seq, w.dup)
+		}
+		if w.dup && (got.LeafHash != w.rc.LeafHash || !got.ReceivedAt.Equal(w.rc.ReceivedAt)) {
+			t.Errorf("receipt %d = %+v, want the first answer %+v", i, got, w.rc)
+		}
+	}
+	// Ids are per org: the same id in another org is a new leaf.
+	other, _, err := l.Append(ctx, "globex", []*verify.Record{rec("a", "x@example.com", "auth.login")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other[0].Duplicate || other[0].Seq != 0 {
+		t.Errorf("other org's receipt = %+v, want a new leaf 0", other[0])
+	}
+}
+
+// TestConcurrentAppends sends from many goroutines to a few orgs, with ids
+// repeated across goroutines, and checks every org's log is dense and each
+// id has exactly one leaf.
+func TestConcurrentAppends(t *testing.T) {
+	ctx := context.Background()
+	l, st := newLedger(t, ledger.Config{})
+	const callers, each = 32, 40
+	orgs := []string{"acme", "globex", "initech"}
+	var mu sync.Mutex
+	seqOf := map[string]int64{} // org/id → seq
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				org := orgs[(c+i)%len(orgs)]
+				id := fmt.Sprintf("id-%d", (c*each+i)%(callers*each/2)) // every id sent twice
+				rcs, _, err := l.Append(ctx, org, []*verify.Record{rec(id, "bob@example.com", "project.created")})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				key := org + "/" + id
+				if seq, ok := seqOf[key]; ok && seq != rcs[0].Seq {
+					t.Errorf("%s got seqs %d and %d", key, seq, rcs[0].Seq)
+				}
+				seqOf[key] = rcs[0].Seq
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	perOrg := map[string]int64{}
+	for key := range seqOf {
+		org, _, _ := cut(key)
+		perOrg[org]++
+	}
+	err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		for _, org := range orgs {
+			h, err := r.Head(ctx, org)
+			if err != nil {
+				return err
+			}
+			if h.Size != perOrg[org] {
+				t.Errorf("%s has %d leaves, want %d distinct ids", org, h.Size, perOrg[org])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cut(s string) (string, string, bool) {
+	for i := range len(s) {
+		if s[i] == '/' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// TestCheckpointWithinInterval: every append is covered by a signed
+// checkpoint within the interval, and an org is not signed more than once
+// per interval while it keeps growing.
+func TestCheckpointWithinInterval(t *testing.T) {
+	ctx := context.Background()
+	interval := 200 * time.Millisecond
+	l, st := newLedger(t, ledger.Config{CheckpointInterval: interval})
+	start := time.Now()
+	var size int64
+	for i := range 20 {
+		_, n, err := l.Append(ctx, "acme", []*verify.Record{rec(fmt.Sprint(i), "a@example.com", "auth.login")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		size = n
+		time.Sleep(interval / 10)
+	}
+	cp := waitCheckpoint(t, l, "acme", size)
+	if cp.Size != size {
+		t.Errorf("checkpoint size = %d, want %d", cp.Size, size)
+	}
+	elapsed := time.Since(start)
+	var count int
+	var last time.Time
+	err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		return r.Checkpoints(ctx, "acme", func(c store.Checkpoint) error {
+			if !last.IsZero() && c.SignedAt.Sub(last) < interval {
+				t.Errorf("checkpoints at %v and %v are closer than %v", last, c.SignedAt, interval)
+			}
+			last = c.SignedAt
+			count++
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := int(elapsed/interval) + 2; count > max || count < 2 {
+		t.Errorf("%d checkpoints in %v, want 2..%d", count, elapsed, max)
+	}
+}
+
+// failingStore fails every write once armed, like a full or broken disk.
+type failingStore struct {
+	store.Store
+	mu   sync.Mutex
+	fail bool
+}
+
+func (f *failingStore) ReadWrite(ctx context.Context, fn func(context.Context, store.Tx) error) error {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail {
+		return errors.New("disk I/O error")
+	}
+	return f.Store.ReadWrite(ctx, fn)
+}
+
+// TestFailClosed: after one failed commit the ledger acknowledges nothing,
+// even once the store works again, and what it acknowledged is intact.
+func TestFailClosed(t *testing.T) {
+	ctx := context.Background()
+	fs := &failingStore{Store: openStore(t, t.TempDir())}
+	l, _ := newLedger(t, ledger.Config{Store: fs})
+	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("1", "a@example.com", "auth.login")}); err != nil {
+		t.Fatal(err)
+	}
+	waitCheckpoint(t, l, "acme", 1)
+	fs.mu.Lock()
+	fs.fail = true
+	fs.mu.Unlock()
+	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("2", "a@example.com", "auth.login")}); !errors.Is(err, ledger.ErrUnavailable) {
+		t.Fatalf("Append on a failing store = %v, want ErrUnavailable", err)
+	}
+	fs.mu.Lock()
+	fs.fail = false
+	fs.mu.Unlock()
+	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("3", "a@example.com", "auth.login")}); !errors.Is(err, ledger.ErrUnavailable) {
+		t.Fatalf("Append after a failure = %v, want ErrUnavailable", err)
+	}
+	h, err := l.Head(ctx, "acme")
+	if err != nil || h.Size != 1 {
+		t.Fatalf("head = %+v, %v; want size 1", h, err)
+	}
+}
+
+// TestCloseDrains: appends queued when Close is called are committed and
+// covered by a final checkpoint.
+func TestCloseDrains(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey, CheckpointInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := 0
+	for i := range 50 {
+		wg.Go(func() {
+			_, _, err := l.Append(ctx, "acme", []*verify.Record{rec(fmt.Sprint(i), "a@example.com", "auth.login")})
+			if err == nil {
+				mu.Lock()
+				acked++
+				mu.Unlock()
+			} else if !errors.Is(err, ledger.ErrClosed) {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(5 * time.Millisecond)
+	l.Close()
+	wg.Wait()
+	var cp store.Checkpoint
+	err = st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		cp, err = r.LatestCheckpoint(ctx, "acme")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Size != int64(acked) {
+		t.Errorf("final checkpoint size = %d, want %d acknowledged", cp.Size, acked)
+	}
+	checkStore(t, st)
+}
+
+// TestRefuseRollback: a store whose tree is smaller than a signed
+// checkpoint (an old backup restored) is refused loudly, never re-signed.
+func TestRefuseRollback(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec(fmt.Sprint(i), "a@example.com", "auth.login")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCheckpoint(t, l, "acme", 3)
+	l.Close()
+	// Roll the head back as an old backup would have it.
+	err = st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetHead(ctx, "acme", store.Head{Size: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("new", "a@example.com", "auth.login")}); !errors.Is(err, ledger.ErrRollback) {
+		t.Fatalf("Append to a rolled-back log = %v, want ErrRollback", err)
+	}
+	// Other orgs are unaffected.
+	if _, _, err := l.Append(ctx, "globex", []*verify.Record{rec("new", "a@example.com", "auth.login")}); err != nil {
+		t.Fatalf("Append to another org: %v", err)
+	}
+	var problems int
+	if _, err := ledger.Check(ctx, st, testKey.VerifierKey, func(p ledger.Problem) { problems++ }); err != nil {
+		t.Fatal(err)
+	}
+	if problems == 0 {
+		t.Error("Check found nothing wrong with a rolled-back log")
+	}
+}

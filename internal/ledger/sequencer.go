@@ -1,0 +1,259 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/verify"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// ErrRollback means an organization's stored tree is smaller than a
+// checkpoint already signed for it: the store was restored from an old
+// backup or truncated. The ledger refuses to append to or sign that log.
+var ErrRollback = errors.New("ledger: log is smaller than its last signed checkpoint")
+
+type request struct {
+	org    string
+	recs   []*verify.Record
+	hashes []tlog.Hash // leaf hashes of recs, computed by the caller
+	done   chan result // buffered: the sequencer never blocks on it
+}
+
+type result struct {
+	receipts []Receipt
+	size     int64
+	err      error
+}
+
+// signState is what the sequencer knows of one log's checkpoints.
+type signState struct {
+	size int64     // size of the last signed checkpoint; -1 until read
+	at   time.Time // when it was signed
+}
+
+// A sequencer is the one goroutine that writes to the store. It gathers
+// requests from every organization into batches and commits each batch in
+// one transaction, signing due checkpoints in the same transaction.
+type sequencer struct {
+	l      *Ledger
+	signs  map[string]*signState // owned by run
+	grown  map[string]bool       // owned by run: logs grown past their last checkpoint
+	failed error                 // owned by run; once set, nothing more is written
+	timer  *time.Timer           // fires when the next checkpoint is due
+}
+
+func newSequencer(l *Ledger) *sequencer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &sequencer{l: l, signs: map[string]*signState{}, grown: map[string]bool{}, timer: t}
+}
+
+func (s *sequencer) run(orgs []string) {
+	defer close(s.l.done)
+	// Logs may have grown past their last checkpoint before a crash: look
+	// at each in the first commit.
+	for _, org := range orgs {
+		s.grown[org] = true
+	}
+	s.commit(nil, false)
+	close(s.l.ready)
+	for {
+		batch, stopping := s.gather()
+		s.commit(batch, stopping)
+		if stopping {
+			return
+		}
+		s.armTimer()
+	}
+}
+
+// gather blocks until there is work: a request, a due checkpoint or a
+// stop. It returns the requests queued by then, up to MaxBatch events.
+func (s *sequencer) gather() (batch []*request, stopping bool) {
+	select {
+	case r := <-s.l.reqs:
+		batch = append(batch, r)
+	case <-s.timer.C:
+	case <-s.l.stop:
+		stopping = true
+	}
+	n := 0
+	for _, r := range batch {
+		n += len(r.recs)
+	}
+	var linger <-chan time.Time
+	if s.l.cfg.Linger > 0 && !stopping {
+		linger = time.After(s.l.cfg.Linger)
+	}
+	for n < s.l.cfg.MaxBatch {
+		select {
+		case r := <-s.l.reqs:
+			batch = append(batch, r)
+			n += len(r.recs)
+			continue
+		default:
+		}
+		if linger == nil {
+			break
+		}
+		select {
+		case r := <-s.l.reqs:
+			batch = append(batch, r)
+			n += len(r.recs)
+			continue
+		case <-linger:
+		case <-s.l.stop:
+		}
+		break
+	}
+	return batch, stopping
+}
+
+// armTimer sets the timer for the earliest due checkpoint, if any.
+func (s *sequencer) armTimer() {
+	if len(s.grown) == 0 {
+		return
+	}
+	var next time.Time
+	for org := range s.grown {
+		if at := s.state(org).at; next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	d := next.Add(s.l.cfg.CheckpointInterval).Sub(s.l.cfg.Now())
+	s.timer.Reset(max(d, time.Millisecond))
+}
+
+// commit writes batch and the checkpoints that are due in one transaction,
+// then answers every request. With final set, every grown log is signed.
+func (s *sequencer) commit(batch []*request, final bool) {
+	if s.failed != nil {
+		for _, r := range batch {
+			r.done <- result{err: ErrUnavailable}
+		}
+		return
+	}
+	now := s.l.cfg.Now()
+	orgs, groups := groupByOrg(batch)
+	results := make([]result, len(batch))
+	var signed []signedCheckpoint
+	var settled []string // grown logs that need no checkpoint after all
+
+	ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.CommitTimeout)
+	defer cancel()
+	err := s.l.st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		signed, settled = signed[:0], settled[:0]
+		heads := make(map[string]store.Head, len(orgs))
+		for _, org := range orgs {
+			head, err := s.appendOrg(ctx, tx, org, groups[org], batch, results)
+			if err != nil {
+				return err
+			}
+			heads[org] = head
+		}
+		for org := range s.due(heads, now, final) {
+			cp, err := s.sign(ctx, tx, org, heads, now)
+			if err != nil {
+				return err
+			}
+			if cp == nil {
+				settled = append(settled, org)
+				continue
+			}
+			signed = append(signed, signedCheckpoint{org, *cp})
+		}
+		return nil
+	})
+	if err != nil {
+		s.failed = err
+		s.l.log.Error("ledger commit failed; refusing further writes", "err", err, "requests", len(batch))
+		for _, r := range batch {
+			r.done <- result{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		}
+		return
+	}
+	for _, org := range orgs {
+		s.grown[org] = true
+	}
+	for _, org := range settled {
+		delete(s.grown, org)
+	}
+	for _, cp := range signed {
+		st := s.state(cp.org)
+		st.size, st.at = cp.Size, cp.SignedAt
+		delete(s.grown, cp.org)
+		s.l.cps.publish(cp.org, cp.Checkpoint)
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// due returns the logs to sign in this commit: those that grew, in this
+// batch or before, and were last signed at least CheckpointInterval ago
+// (or any that grew, when final).
+func (s *sequencer) due(heads map[string]store.Head, now time.Time, final bool) map[string]bool {
+	due := map[string]bool{}
+	check := func(org string) {
+		if final || now.Sub(s.state(org).at) >= s.l.cfg.CheckpointInterval {
+			due[org] = true
+		}
+	}
+	for org := range s.grown {
+		check(org)
+	}
+	for org := range heads {
+		check(org)
+	}
+	return due
+}
+
+type signedCheckpoint struct {
+	org string
+	store.Checkpoint
+}
+
+func (s *sequencer) state(org string) *signState {
+	st := s.signs[org]
+	if st == nil {
+		st = &signState{size: -1}
+		s.signs[org] = st
+	}
+	return st
+}
+
+// groupByOrg returns the organizations of batch in order of first
+// appearance, and the indexes of each one's requests.
+func groupByOrg(batch []*request) ([]string, map[string][]int) {
+	var orgs []string
+	groups := map[string][]int{}
+	for i, r := range batch {
+		if _, ok := groups[r.org]; !ok {
+			orgs = append(orgs, r.org)
+		}
+		groups[r.org] = append(groups[r.org], i)
+	}
+	return orgs, groups
+}
+
+// signedSize returns the size of org's last signed checkpoint, reading it
+// from the store the first time.
+func (s *sequencer) signedSize(ctx context.Context, tx store.Tx, org string) (int64, error) {
+	st := s.state(org)
+	if st.size >= 0 {
+		return st.size, nil
+	}
+	cp, err := tx.LatestCheckpoint(ctx, org)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("couldn't read the latest checkpoint of %s: %w", org, err)
+	}
+	st.size, st.at = cp.Size, cp.SignedAt
+	return cp.Size, nil
+}

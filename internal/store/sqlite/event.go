@@ -1,0 +1,124 @@
+package sqlite
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/steleaudit/stele/internal/store"
+)
+
+// idHash returns the first 8 bytes of SHA-256(id) as an integer: a compact
+// index key for idempotency lookups, which compare the id itself to rule
+// out collisions. An event without an id has none, and no index entry.
+func idHash(id string) any {
+	if id == "" {
+		return nil
+	}
+	h := sha256.Sum256([]byte(id))
+	return int64(binary.BigEndian.Uint64(h[:8]))
+}
+
+// nanos returns t as nanoseconds since the Unix epoch, or an error if an
+// int64 can't hold them (outside the years 1678 to 2262).
+func nanos(t time.Time) (int64, error) {
+	n := t.UnixNano()
+	if !time.Unix(0, n).Equal(t) {
+		return 0, fmt.Errorf("time %v out of range", t)
+	}
+	return n, nil
+}
+
+// eventArgs returns the values of insertEvent's parameters for e, which
+// belongs to the organization numbered org. Empty details, personal list and
+// commitments are stored as NULL and read back as nil.
+func eventArgs(org int64, e *store.Event) ([]any, error) {
+	if e.Seq < 0 {
+		return nil, fmt.Errorf("seq %d is negative", e.Seq)
+	}
+	ts, err := nanos(e.Timestamp)
+	if err != nil {
+		return nil, fmt.Errorf("timestamp: %w", err)
+	}
+	received, err := nanos(e.ReceivedAt)
+	if err != nil {
+		return nil, fmt.Errorf("received_at: %w", err)
+	}
+	var details, personal, salt, commitments any
+	if len(e.Details) > 0 {
+		details = string(e.Details)
+	}
+	if len(e.Personal) > 0 {
+		b, err := json.Marshal(e.Personal)
+		if err != nil {
+			return nil, fmt.Errorf("personal: %w", err)
+		}
+		personal = string(b)
+	}
+	switch {
+	case e.Salt == nil:
+	case len(e.Salt) == 0:
+		// nil means erased; an empty salt would read back as nil.
+		return nil, errors.New("salt is empty but not nil")
+	default:
+		salt = e.Salt
+	}
+	if len(e.Commitments) > 0 {
+		b, err := json.Marshal(e.Commitments)
+		if err != nil {
+			return nil, fmt.Errorf("commitments: %w", err)
+		}
+		commitments = string(b)
+	}
+	return []any{
+		org, e.Seq, e.ID, idHash(e.ID), ts, received, e.Event, e.Category,
+		e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Actor.Name,
+		e.Target.Type, e.Target.ID, e.Target.Name, e.IP, e.UserAgent,
+		details, personal, salt, commitments,
+	}, nil
+}
+
+// scanEvent reads a row of eventColumns into e, an event of org. A row
+// that disagrees with itself is returned with e.Fault saying how, not as
+// an error, so a verifier can name it and carry on.
+func scanEvent(row interface{ Scan(...any) error }, org string, e *store.Event) error {
+	var ts, received int64
+	var details, personal, commitments []byte
+	var idh sql.NullInt64
+	*e = store.Event{}
+	r := &e.Record
+	err := row.Scan(&e.Seq, &r.ID, &ts, &received, &r.Event, &r.Category,
+		&r.Actor.Type, &r.Actor.ID, &r.Actor.Email, &r.Actor.Name,
+		&r.Target.Type, &r.Target.ID, &r.Target.Name, &r.IP, &r.UserAgent,
+		&details, &personal, &r.Salt, &commitments, &idh)
+	if err != nil {
+		return err
+	}
+	r.Org = org
+	r.Timestamp = time.Unix(0, ts).UTC()
+	r.ReceivedAt = time.Unix(0, received).UTC()
+	if len(details) > 0 {
+		r.Details = details
+	}
+	var faults []string
+	if len(personal) > 0 {
+		if err := json.Unmarshal(personal, &r.Personal); err != nil {
+			faults = append(faults, "personal: "+err.Error())
+		}
+	}
+	if len(commitments) > 0 {
+		if err := json.Unmarshal(commitments, &r.Commitments); err != nil {
+			faults = append(faults, "commitments: "+err.Error())
+		}
+	}
+	if want := idHash(r.ID); idh.Valid != (want != nil) || idh.Valid && idh.Int64 != want.(int64) {
+		faults = append(faults, "id_hash does not match the id")
+	}
+	e.Fault = strings.Join(faults, "; ")
+	return nil
+}

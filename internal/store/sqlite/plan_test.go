@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// searchShapes are the query shapes the search feature will run for a page
+// of results, each with what its plan must use. None may scan events or an index of it whole;
+// only those marked sorts may sort in a temporary B-tree.
+var searchShapes = []struct {
+	name  string
+	query string
+	args  []any // after the org number
+	want  string
+	sorts bool
+}{
+	{"newest first",
+		`SELECT * FROM events WHERE org = ? ORDER BY seq DESC LIMIT 50`, nil,
+		"SEARCH events USING INDEX events_seq (org=?)", false},
+	{"newest first, next page",
+		`SELECT * FROM events WHERE org = ? AND seq < ? ORDER BY seq DESC LIMIT 50`, []any{100},
+		"SEARCH events USING INDEX events_seq (org=? AND seq<?)", false},
+	{"event",
+		`SELECT * FROM events WHERE org = ? AND event = ? ORDER BY key DESC LIMIT 50`, []any{"auth.login"},
+		"SEARCH events USING INDEX events_event (org=? AND event=?)", false},
+	{"event, next page",
+		`SELECT * FROM events WHERE org = ? AND event = ? AND key < ? ORDER BY key DESC LIMIT 50`, []any{"auth.login", 1000},
+		"SEARCH events USING INDEX events_event (org=? AND event=? AND rowid<?)", false},
+	{"event prefix",
+		`SELECT * FROM events WHERE org = ? AND event LIKE 'auth.%' ORDER BY key DESC LIMIT 50`, nil,
+		"SEARCH events USING INDEX events_event (org=? AND event>? AND event<?)", true},
+	{"event prefix, bound",
+		`SELECT * FROM events WHERE org = ? AND event LIKE ? ESCAPE '\' ORDER BY key DESC LIMIT 50`, []any{`auth.%`},
+		"SEARCH events USING INDEX events_event (org=? AND event>? AND event<?)", true},
+	{"actor",
+		`SELECT * FROM events WHERE org = ? AND actor_email = ? ORDER BY key DESC LIMIT 50`, []any{"User.1@Org-0.example.com"},
+		"SEARCH events USING INDEX events_actor (org=? AND actor_email=?)", false},
+	{"actor prefix",
+		`SELECT * FROM events WHERE org = ? AND actor_email LIKE ? ESCAPE '\' ORDER BY key DESC LIMIT 50`, []any{`user.1%`},
+		"SEARCH events USING INDEX events_actor (org=? AND actor_email>? AND actor_email<?)", true},
+	{"target",
+		`SELECT * FROM events WHERE org = ? AND target_id = ? ORDER BY key DESC LIMIT 50`, []any{"finding-00000001"},
+		"SEARCH events USING INDEX events_target (org=? AND target_id=?)", false},
+	{"time range",
+		`SELECT * FROM events WHERE org = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 50`, []any{0, 1 << 62},
+		"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)", false},
+	{"id",
+		`SELECT seq FROM events WHERE org = ? AND id_hash = ? AND id = ?`, []any{12345, "x"},
+		"SEARCH events USING INDEX events_id (org=? AND id_hash=?)", false},
+	{"event in a time range",
+		`SELECT * FROM events WHERE org = ? AND event = ? AND ts >= ? AND ts < ? ORDER BY key DESC LIMIT 50`, []any{"auth.login", 0, 1 << 62},
+		"SEARCH events USING INDEX events_", true},
+}
+
+// storeShapes are the store's own statements, with what their plans use.
+var storeShapes = []struct {
+	name  string
+	query string
+	args  []any // after the org number
+	want  string
+	sorts bool
+}{
+	{"Events", selectEvents, []any{0, 100}, "SEARCH events USING INDEX events_seq (org=? AND seq>? AND seq<?)", false},
+	{"Event", selectEvent, []any{7}, "SEARCH events USING INDEX events_seq (org=? AND seq=?)", false},
+	{"LookupIDs", selectIDs, []any{"[1,2,3]"}, "SEARCH events USING INDEX events_id (org=? AND id_hash=?)", false},
+	{"Tiles", selectTiles, []any{"[[0,1],[1,0]]"}, "SEARCH t USING PRIMARY KEY (org=? AND level=? AND n=?)", false},
+	{"Checkpoints", selectCheckpoints, nil, "SEARCH checkpoints USING PRIMARY KEY (org=?)", false},
+	{"Checkpoint", selectCheckpoint, []any{5}, "SEARCH checkpoints USING PRIMARY KEY (org=? AND size=?)", false},
+	{"LatestCheckpoint", selectLatestCheckpoint, nil, "SEARCH checkpoints USING PRIMARY KEY (org=?)", false},
+	// Parameters are in the wrong order from here on: plans don't mind.
+	{"SetHead", updateHead, []any{1, nil}, "SEARCH orgs USING INTEGER PRIMARY KEY (rowid=?)", false},
+	{"Head", selectHead, nil, "SEARCH orgs USING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
+	{"orgNum", selectOrgNum, nil, "SEARCH orgs USING COVERING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
+	{"Orgs", selectOrgs, nil, "SCAN orgs USING COVERING INDEX sqlite_autoindex_orgs_1", false},
+}
+
+// TestPlans checks that each query shape uses the index meant for it, on a
+// new database and on one with data and statistics.
+func TestPlans(t *testing.T) {
+	fresh := openTest(t, filepath.Join(t.TempDir(), "fresh.db"))
+	loaded := openTest(t, filepath.Join(t.TempDir(), "loaded.db"))
+	w := newWorkload(1, 50)
+	for range 20 {
+		if err := appendBatch(t.Context(), loaded, w.batch(1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := loaded.w.ExecContext(t.Context(), "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	var org int64
+	if err := loaded.r.QueryRowContext(t.Context(), "SELECT num FROM orgs WHERE id = 'org-0'").Scan(&org); err != nil {
+		t.Fatal(err)
+	}
+
+	type shape struct {
+		name, query string
+		args        []any
+		want        string
+		sorts       bool
+	}
+	var shapes []shape
+	for _, s := range searchShapes {
+		shapes = append(shapes, shape{"search: " + s.name, s.query, s.args, s.want, s.sorts})
+	}
+	for _, s := range storeShapes {
+		shapes = append(shapes, shape{s.name, s.query, s.args, s.want, s.sorts})
+	}
+	for _, db := range []struct {
+		name string
+		db   *sql.DB
+	}{
+		{"new", fresh.r},
+		{"loaded", loaded.r},
+	} {
+		for _, s := range shapes {
+			p := plan(t, db.db, s.query, append([]any{org}, s.args...)...)
+			text := strings.Join(p, "\n")
+			switch {
+			case !strings.Contains(text, s.want):
+				t.Errorf("%s: %s: plan =\n%s\nwant %s", db.name, s.name, text, s.want)
+			case strings.Contains(text, "SCAN events"):
+				t.Errorf("%s: %s: plan =\n%s\nwant no scan of events", db.name, s.name, text)
+			case !s.sorts && strings.Contains(text, "TEMP B-TREE"):
+				t.Errorf("%s: %s: plan =\n%s\nwant no sort", db.name, s.name, text)
+			}
+		}
+	}
+}
+
+// plan returns the detail lines of query's plan.
+func plan(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN %s: %v", query, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestSearchCase checks that event types and actor emails match without
+// regard to ASCII case, exactly and by prefix, while target ids don't.
+func TestSearchCase(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
+	w := newWorkload(1, 1)
+	b := w.batch(200)
+	if err := appendBatch(t.Context(), db, b); err != nil {
+		t.Fatal(err)
+	}
+	e := b["org-0"][0]
+	count := func(query string, args ...any) int {
+		var n int
+		if err := db.r.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		query  string
+		arg    string
+		stored string
+		match  bool
+	}{
+		{`event = ?`, strings.ToUpper(e.Event), e.Event, true},
+		{`event LIKE ?`, strings.ToUpper(e.Category) + ".%", e.Category + ".%", true},
+		{`actor_email = ?`, strings.ToUpper(e.Actor.Email), e.Actor.Email, true},
+		{`actor_email LIKE ?`, strings.ToUpper(e.Actor.Email[:6]) + "%", e.Actor.Email[:6] + "%", true},
+		{`target_id = ?`, strings.ToUpper(e.Target.ID), e.Target.ID, false},
+	} {
+		q := "SELECT count(*) FROM events WHERE org = 1 AND " + tt.query
+		want := count(q, tt.stored)
+		if want == 0 {
+			t.Fatalf("%s with %q found nothing", q, tt.stored)
+		}
+		got := count(q, tt.arg)
+		if (got == want) != tt.match {
+			t.Errorf("%s with %q = %d, with %q = %d, want equal: %v", q, tt.arg, got, tt.stored, want, tt.match)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/steleaudit/stele/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// A tx is a write transaction on the writer connection. It holds the
+// database's write lock from BEGIN IMMEDIATE to its end, which makes
+// LockHead's promise hold for every organization at once.
+type tx struct {
+	reader
+}
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) LockHead(ctx context.Context, org string) (store.Head, error) {
+	_, h, err := t.head(ctx, org)
+	if !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			return store.Head{}, fmt.Errorf("couldn't lock head: %w", err)
+		}
+		return h, nil
+	}
+	var num int64
+	if err := t.stmt(ctx, t.s.insertOrg).QueryRowContext(ctx, org).Scan(&num); err != nil {
+		return store.Head{}, fmt.Errorf("couldn't create log of %q: %w", org, err)
+	}
+	t.remember(org, num)
+	return store.Head{}, nil
+}
+
+func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
+	num, err := t.orgNum(ctx, org)
+	if err != nil {
+		return fmt.Errorf("couldn't set head: %w", err)
+	}
+	var root any
+	if h != (store.Head{}) {
+		root = h.Root[:]
+	}
+	if _, err := t.stmt(ctx, t.s.updateHead).ExecContext(ctx, h.Size, root, num); err != nil {
+		return fmt.Errorf("couldn't set head of %q: %w", org, err)
+	}
+	return nil
+}
+
+func (t *tx) Append(ctx context.Context, org string, events []*store.Event) error {
+	num, err := t.orgNum(ctx, org)
+	if err != nil {
+		return fmt.Errorf("couldn't append: %w", err)
+	}
+	insert := t.stmt(ctx, t.s.insertEvent)
+	for i, e := range events {
+		if e == nil {
+			return fmt.Errorf("couldn't append to %q: event %d of the batch is nil", org, i)
+		}
+		if e.Org != org {
+			return fmt.Errorf("couldn't append event %d to %q: it is of %q", e.Seq, org, e.Org)
+		}
+		args, err := eventArgs(num, e)
+		if err != nil {
+			return fmt.Errorf("couldn't append event %d to %q: %w", e.Seq, org, err)
+		}
+		if _, err := insert.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("couldn't append event %d to %q: %w", e.Seq, org, conflict(err))
+		}
+	}
+	return nil
+}
+
+func (t *tx) PutTiles(ctx context.Context, org string, tiles []tlog.Tile, data [][]byte) error {
+	if len(tiles) != len(data) {
+		return fmt.Errorf("couldn't put tiles: %d tiles, %d data", len(tiles), len(data))
+	}
+	num, err := t.orgNum(ctx, org)
+	if err != nil {
+		return fmt.Errorf("couldn't put tiles: %w", err)
+	}
+	upsert := t.stmt(ctx, t.s.upsertTile)
+	for i, tile := range tiles {
+		if len(data[i]) != tile.W*tlog.HashSize {
+			return fmt.Errorf("couldn't put tile %v of %q: %d bytes of data", tile.Path(), org, len(data[i]))
+		}
+		if _, err := upsert.ExecContext(ctx, num, tile.L, tile.N, data[i]); err != nil {
+			return fmt.Errorf("couldn't put tile %v of %q: %w", tile.Path(), org, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) PutCheckpoint(ctx context.Context, org string, c store.Checkpoint) error {
+	num, err := t.orgNum(ctx, org)
+	if err != nil {
+		return fmt.Errorf("couldn't put checkpoint: %w", err)
+	}
+	signed, err := nanos(c.SignedAt)
+	if err != nil {
+		return fmt.Errorf("couldn't put checkpoint %d of %q: signed_at: %w", c.Size, org, err)
+	}
+	res, err := t.stmt(ctx, t.s.insertCheckpoint).ExecContext(ctx, num, c.Size, c.Note, signed)
+	if err != nil {
+		return fmt.Errorf("couldn't put checkpoint %d of %q: %w", c.Size, org, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("couldn't put checkpoint %d of %q: %w", c.Size, org, store.ErrConflict)
+	}
+	return nil
+}
+
+func scanCheckpoint(row interface{ Scan(...any) error }) (store.Checkpoint, error) {
+	var c store.Checkpoint
+	var signed int64
+	if err := row.Scan(&c.Size, &c.Note, &signed); err != nil {
+		return store.Checkpoint{}, err
+	}
+	c.SignedAt = time.Unix(0, signed).UTC()
+	return c, nil
+}
+
+// conflict returns store.ErrConflict, wrapped with err, if err is a
+// violated uniqueness constraint, and err otherwise.
+func conflict(err error) error {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w (%v)", store.ErrConflict, err)
+		}
+	}
+	return err
+}
