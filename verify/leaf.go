@@ -66,12 +66,17 @@ type Target struct {
 // one personal value. The label (the field's name in the leaf) keeps equal
 // values in different fields of one record from showing as equal.
 func Commit(salt []byte, label string, value []byte) []byte {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(label))
-	h.Write([]byte{0})
-	h.Write(value)
-	return h.Sum(nil)
+	c := commit(make([]byte, 0, 128), salt, label, value)
+	return c[:]
+}
+
+// commit is Commit hashing in buf, to spare the hot path an allocation.
+func commit(buf, salt []byte, label string, value []byte) [sha256.Size]byte {
+	buf = append(buf, salt...)
+	buf = append(buf, label...)
+	buf = append(buf, 0)
+	buf = append(buf, value...)
+	return sha256.Sum256(buf)
 }
 
 // A personalValue is one personal field: its label and the canonical
@@ -200,7 +205,7 @@ func LeafData(r *Record) ([]byte, error) {
 	}
 
 	// The members of the leaf object, in canonical (here: byte) order.
-	b := make([]byte, 0, 640)
+	b := make([]byte, 0, 1024)
 	b = append(b, LeafVersion+"\n"...)
 	b = append(b, `{"actor_type":`...)
 	if b, err = appendString(b, r.Actor.Type); err != nil {
@@ -211,10 +216,12 @@ func LeafData(r *Record) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"commitments":{`...)
+	var buf [256]byte
 	for i, p := range personal {
 		c := r.Commitments[p.label]
 		if r.Salt != nil {
-			c = Commit(r.Salt, p.label, p.value)
+			sum := commit(buf[:0], r.Salt, p.label, p.value)
+			c = sum[:]
 		} else if len(c) != sha256.Size {
 			return nil, fmt.Errorf("verify: no salt and no commitment for %s", p.label)
 		}
