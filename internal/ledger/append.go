@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/steleaudit/stele/internal/store"
 	"golang.org/x/mod/sumdb/tlog"
@@ -12,7 +13,7 @@ import (
 // reqs) to org's log inside tx, fills in their results, and returns org's
 // new tree head. Requests refused for this org alone (a rolled-back log)
 // get their error in results; an error returned aborts the whole batch.
-func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs []int, batch []*request, results []result) (store.Head, error) {
+func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs []int, batch []*request, results []result, edges map[string]*edge) (store.Head, error) {
 	head, err := tx.LockHead(ctx, org)
 	if err != nil {
 		return head, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
@@ -43,6 +44,12 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs
 
 	th := newTileHashes(ctx, tx, org)
 	th.fresh = make(map[int64]tlog.Hash, 2*len(ids))
+	if e := s.edges[org]; e != nil && e.size == head.Size {
+		// The tiles this sequencer last wrote for a tree of this size are
+		// what is stored: trees only grow, so an equal size means no one
+		// appended since.
+		maps.Copy(th.tiles, e.tiles)
+	}
 	first := make(map[string]Receipt, len(ids)) // by id: this batch's or the stored answer
 	var events []*store.Event
 	size := head.Size
@@ -101,6 +108,10 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs
 	if err := tx.PutTiles(ctx, org, tiles, data); err != nil {
 		return head, fmt.Errorf("couldn't store tiles of %s: %w", org, err)
 	}
+	for i, t := range tiles {
+		th.tiles[[2]int64{int64(t.L), t.N}] = data[i]
+	}
+	edges[org] = rightEdge(th.tiles, size)
 	root, err := tlog.TreeHash(size, th)
 	if err != nil {
 		return head, fmt.Errorf("couldn't compute the root of %s: %w", org, err)
@@ -123,4 +134,24 @@ func storedReceipt(ctx context.Context, tx store.Tx, th *tileHashes, org string,
 		return Receipt{}, err
 	}
 	return Receipt{ID: e.ID, Seq: seq, LeafHash: h, ReceivedAt: e.ReceivedAt}, nil
+}
+
+// An edge is the stored tiles at the right edge of a tree of some size:
+// what appending to it reads.
+type edge struct {
+	size  int64
+	tiles map[[2]int64][]byte // (level, n) → data
+}
+
+// rightEdge keeps, of tiles, those at the right edge of the tree of size
+// leaves: at each level, the last tile and the one before it.
+func rightEdge(tiles map[[2]int64][]byte, size int64) *edge {
+	e := &edge{size: size, tiles: map[[2]int64][]byte{}}
+	for k, data := range tiles {
+		last := (size >> (k[0] * tileHeight)) >> tileHeight
+		if k[1] >= last-1 {
+			e.tiles[k] = data
+		}
+	}
+	return e
 }

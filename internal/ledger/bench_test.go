@@ -149,11 +149,22 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 }
 
 // checkFixture is a store of checkFixtureSize events over 20 orgs, built
-// once per benchmark binary run.
+// once per benchmark binary run, or kept in $STELE_CHECK_FIXTURE (a
+// directory, built there when it holds no store) to spare the next runs.
 var checkFixture = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "stele-check-bench")
-	if err != nil {
-		return "", err
+	dir := os.Getenv("STELE_CHECK_FIXTURE")
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "stele.db")); err == nil {
+			return dir, nil
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+	} else {
+		var err error
+		if dir, err = os.MkdirTemp("", "stele-check-bench"); err != nil {
+			return "", err
+		}
 	}
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "stele.db"))

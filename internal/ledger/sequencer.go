@@ -42,6 +42,7 @@ type sequencer struct {
 	l      *Ledger
 	signs  map[string]*signState // owned by run
 	grown  map[string]bool       // owned by run: logs grown past their last checkpoint
+	edges  map[string]*edge      // owned by run: each log's last written tiles
 	failed error                 // owned by run; once set, nothing more is written
 	timer  *time.Timer           // fires when the next checkpoint is due
 }
@@ -49,7 +50,7 @@ type sequencer struct {
 func newSequencer(l *Ledger) *sequencer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &sequencer{l: l, signs: map[string]*signState{}, grown: map[string]bool{}, timer: t}
+	return &sequencer{l: l, signs: map[string]*signState{}, grown: map[string]bool{}, edges: map[string]*edge{}, timer: t}
 }
 
 func (s *sequencer) run(orgs []string) {
@@ -142,14 +143,16 @@ func (s *sequencer) commit(batch []*request, final bool) {
 	results := make([]result, len(batch))
 	var signed []signedCheckpoint
 	var settled []string // grown logs that need no checkpoint after all
+	edges := map[string]*edge{}
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.CommitTimeout)
 	defer cancel()
 	err := s.l.st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		signed, settled = signed[:0], settled[:0]
+		clear(edges)
 		heads := make(map[string]store.Head, len(orgs))
 		for _, org := range orgs {
-			head, err := s.appendOrg(ctx, tx, org, groups[org], batch, results)
+			head, err := s.appendOrg(ctx, tx, org, groups[org], batch, results, edges)
 			if err != nil {
 				return err
 			}
@@ -179,6 +182,7 @@ func (s *sequencer) commit(batch []*request, final bool) {
 	for _, org := range orgs {
 		s.grown[org] = true
 	}
+	s.keepEdges(edges)
 	for _, org := range settled {
 		delete(s.grown, org)
 	}
@@ -256,4 +260,23 @@ func (s *sequencer) signedSize(ctx context.Context, tx store.Tx, org string) (in
 	}
 	st.size, st.at = cp.Size, cp.SignedAt
 	return cp.Size, nil
+}
+
+// maxEdges bounds how many logs' right-edge tiles the sequencer keeps.
+const maxEdges = 4096
+
+// keepEdges remembers the tiles just committed, forgetting others' when
+// there are too many.
+func (s *sequencer) keepEdges(edges map[string]*edge) {
+	for org, e := range edges {
+		s.edges[org] = e
+	}
+	for org := range s.edges {
+		if len(s.edges) <= maxEdges {
+			break
+		}
+		if _, fresh := edges[org]; !fresh {
+			delete(s.edges, org)
+		}
+	}
 }

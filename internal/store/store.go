@@ -71,7 +71,9 @@ type Store interface {
 }
 
 // A Reader reads organizations' logs. It is valid only inside the Read or
-// ReadWrite call that provided it.
+// ReadWrite call that provided it, and is not for use from inside the
+// callbacks of Events or Checkpoints (a connection can't run a second
+// query while it streams rows on every backend).
 type Reader interface {
 	// Orgs returns the id of every organization with a log, sorted.
 	Orgs(ctx context.Context) ([]string, error)
@@ -101,7 +103,10 @@ type Reader interface {
 }
 
 // A Tx is a write transaction. It is valid only inside the ReadWrite call
-// that provided it.
+// that provided it. Once one of its methods fails, the transaction may be
+// unusable (PostgreSQL aborts it): f must return an error. Writes to an
+// organization that has no log (before LockHead created it) are
+// ErrNotFound.
 type Tx interface {
 	Reader
 	// LockHead returns org's tree head, creating an empty log if org has
