@@ -485,3 +485,51 @@ func TestRefuseRollback(t *testing.T) {
 		t.Error("Check found nothing wrong with a rolled-back log")
 	}
 }
+
+// TestTileBoundaries appends batches of varied sizes across the tile
+// boundaries at 256 and 512 leaves, so the sequencer's kept right-edge
+// tiles are used and replaced, and checks proofs at and around those sizes
+// against the tree rebuilt from the receipts.
+func TestTileBoundaries(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t, ledger.Config{})
+	var leaves []tlog.Hash
+	for i, n := 0, 1; len(leaves) < 700; i, n = i+1, n%37+1 {
+		var recs []*verify.Record
+		for j := range n {
+			recs = append(recs, rec(fmt.Sprintf("b%d-%d", i, j), "a@example.com", "auth.login"))
+		}
+		rcs, _, err := l.Append(ctx, "acme", recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rc := range rcs {
+			leaves = append(leaves, rc.LeafHash)
+		}
+	}
+	head, err := l.Head(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Size != int64(len(leaves)) || head.Root != rootOf(leaves) {
+		t.Fatalf("head = %d %x, want %d %x", head.Size, head.Root, len(leaves), rootOf(leaves))
+	}
+	for _, n := range []int64{1, 255, 256, 257, 511, 512, 513, head.Size} {
+		for _, seq := range []int64{0, n / 2, n - 1} {
+			p, err := l.ProveInclusion(ctx, "acme", seq, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := verify.Inclusion(hashes(p.Hashes), seq, n, rootOf(leaves[:n]), leaves[seq]); err != nil {
+				t.Errorf("inclusion of %d in %d: %v", seq, n, err)
+			}
+		}
+		proof, err := l.ProveConsistency(ctx, "acme", n, head.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify.Consistency(hashes(proof), n, head.Size, rootOf(leaves[:n]), head.Root); err != nil {
+			t.Errorf("consistency %d..%d: %v", n, head.Size, err)
+		}
+	}
+}
