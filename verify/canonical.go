@@ -69,27 +69,26 @@ func decodeStrict(d *json.Decoder) (any, error) {
 // IsCanonical reports whether b is a JSON object in RFC 8785 canonical
 // form, byte for byte: what Stele stores as an event's details.
 func IsCanonical(b []byte) bool {
-	_, err := canonicalMembers(b)
+	_, err := canonicalMembers(nil, b)
 	return err == nil
 }
 
-// A member is one member of a canonical JSON object: its name, and its
-// value's canonical bytes.
+// A member is one member of a canonical JSON object: its name (unescaped),
+// and its value's canonical bytes.
 type member struct {
-	name  string
+	name  []byte
 	value []byte
 }
 
-// canonicalMembers returns the members of the canonical JSON object b, in
-// order. It checks b is exactly RFC 8785 output, byte for byte, so a leaf
-// can take b's pieces as they are; anything else is an error.
-func canonicalMembers(b []byte) ([]member, error) {
+// canonicalMembers appends to ms the members of the canonical JSON object
+// b, in order. It checks b is exactly RFC 8785 output, byte for byte, so a
+// leaf can take b's pieces as they are; anything else is an error.
+func canonicalMembers(ms []member, b []byte) ([]member, error) {
 	s := canonScanner{b: b}
 	if len(b) == 0 || b[0] != '{' {
 		return nil, errNotCanonical
 	}
-	var ms []member
-	if !s.object(func(name string, value []byte) { ms = append(ms, member{name, value}) }) || s.i != len(b) {
+	if !s.object(func(name, value []byte) { ms = append(ms, member{name, value}) }) || s.i != len(b) {
 		return nil, errNotCanonical
 	}
 	return ms, nil
@@ -131,7 +130,7 @@ func (s *canonScanner) value() bool {
 
 // object scans an object whose names strictly increase in UTF-16 order,
 // calling each (when not nil) with each member.
-func (s *canonScanner) object(each func(name string, value []byte)) bool {
+func (s *canonScanner) object(each func(name, value []byte)) bool {
 	if s.depth++; s.depth > maxCanonDepth {
 		return false
 	}
@@ -141,10 +140,10 @@ func (s *canonScanner) object(each func(name string, value []byte)) bool {
 		s.i++
 		return true
 	}
-	var prev string
+	var prev []byte
 	for n := 0; ; n++ {
 		name, ok := s.str()
-		if !ok || n > 0 && compareUTF16(prev, name) >= 0 || s.i >= len(s.b) || s.b[s.i] != ':' {
+		if !ok || n > 0 && compareUTF16(string(prev), string(name)) >= 0 || s.i >= len(s.b) || s.b[s.i] != ':' {
 			return false
 		}
 		s.i++
@@ -198,10 +197,10 @@ func (s *canonScanner) array() bool {
 }
 
 // str scans a string escaped exactly as appendString escapes, and returns
-// its value.
-func (s *canonScanner) str() (string, bool) {
+// its value: a slice of s.b unless it has escapes.
+func (s *canonScanner) str() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", false
+		return nil, false
 	}
 	s.i++
 	start, escaped := s.i, false
@@ -212,18 +211,18 @@ func (s *canonScanner) str() (string, bool) {
 			raw := s.b[start:s.i]
 			s.i++
 			if !escaped {
-				return string(raw), true
+				return raw, true
 			}
 			var v string
 			if err := json.Unmarshal(s.b[start-1:s.i], &v); err != nil {
-				return "", false
+				return nil, false
 			}
-			return v, true
+			return []byte(v), true
 		case c < 0x20:
-			return "", false
+			return nil, false
 		case c == '\\':
 			if s.i+1 >= len(s.b) {
-				return "", false
+				return nil, false
 			}
 			escaped = true
 			switch s.b[s.i+1] {
@@ -232,31 +231,31 @@ func (s *canonScanner) str() (string, bool) {
 			case 'u':
 				// Only control characters without a short form.
 				if s.i+6 > len(s.b) || string(s.b[s.i+2:s.i+4]) != "00" {
-					return "", false
+					return nil, false
 				}
 				h := s.b[s.i+4 : s.i+6]
 				if !isLowerHex(h[0]) || !isLowerHex(h[1]) || h[0] > '1' {
-					return "", false
+					return nil, false
 				}
 				switch v, _ := strconv.ParseUint(string(h), 16, 8); v {
 				case '\b', '\f', '\n', '\r', '\t':
-					return "", false
+					return nil, false
 				}
 				s.i += 6
 			default:
-				return "", false
+				return nil, false
 			}
 		case c < utf8.RuneSelf:
 			s.i++
 		default:
 			r, n := utf8.DecodeRune(s.b[s.i:])
 			if r == utf8.RuneError && n == 1 {
-				return "", false
+				return nil, false
 			}
 			s.i += n
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }

@@ -83,14 +83,19 @@ func compareUTF16(a, b string) int {
 var errInvalidUTF8 = errors.New("verify: string is not valid UTF-8")
 
 func appendString(b []byte, s string) ([]byte, error) {
-	if !utf8.ValidString(s) {
-		return nil, errInvalidUTF8
-	}
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= utf8.RuneSelf { // written as it is, once known valid
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return nil, errInvalidUTF8
+			}
+			i += n - 1
+			continue
+		}
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // LeafVersion is the first line of every leaf this package encodes.
@@ -79,21 +77,34 @@ func commit(buf, salt []byte, label string, value []byte) [sha256.Size]byte {
 	return sha256.Sum256(buf)
 }
 
-// A personalValue is one personal field: its label and the canonical
-// bytes its commitment covers.
-type personalValue struct {
+// A commitment is the commitment to one personal field, by its label.
+type commitment struct {
 	label string
-	value []byte
+	sum   [sha256.Size]byte
+	ok    bool // false for an erased record without one stored
 }
 
-// personalValues returns r's personal fields in label order, and r's
-// details members without its personal ones.
-func (r *Record) personalValues() ([]personalValue, []member, error) {
-	actor, err := appendObject(nil, "email", r.Actor.Email, "id", r.Actor.ID, "name", r.Actor.Name)
+// commitments appends to cs the commitments to r's personal fields in
+// label order, and to details r's details members without its personal
+// ones. Each value is hashed as soon as it is known, in room on the stack:
+// the callers pass room for a typical record too, so that encoding a leaf
+// allocates nothing.
+func (r *Record) commitments(cs []commitment, details []member) ([]commitment, []member, error) {
+	var value, buf [256]byte
+	add := func(label string, v []byte) {
+		c := commitment{label: label}
+		if r.Salt != nil {
+			c.sum, c.ok = commit(buf[:0], r.Salt, label, v), true
+		} else if stored := r.Commitments[label]; len(stored) == sha256.Size {
+			c.sum, c.ok = [sha256.Size]byte(stored), true
+		}
+		cs = append(cs, c)
+	}
+	actor, err := appendObject(value[:0], "email", r.Actor.Email, "id", r.Actor.ID, "name", r.Actor.Name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("actor: %w", err)
 	}
-	pv := []personalValue{{"actor", actor}}
+	add("actor", actor)
 	// Once erased (no salt), the personal plaintext may be gone: the kept
 	// commitments then say which personal fields the record had.
 	erased := r.Salt == nil
@@ -102,32 +113,33 @@ func (r *Record) personalValues() ([]personalValue, []member, error) {
 		return erased && ok
 	}
 	if r.IP != "" {
-		if a, err := netip.ParseAddr(r.IP); err != nil || a.String() != r.IP {
+		if a, err := netip.ParseAddr(r.IP); err != nil || string(a.AppendTo(value[:0])) != r.IP {
 			return nil, nil, fmt.Errorf("verify: ip_address %q is not an address as netip.Addr.String writes it", r.IP)
 		}
 	}
 	if r.IP != "" || committed("ip_address") {
-		pv = append(pv, personalValue{"ip_address", []byte(r.IP)})
+		add("ip_address", append(value[:0], r.IP...))
 	}
 	if !utf8.ValidString(r.UserAgent) {
 		return nil, nil, fmt.Errorf("user_agent: %w", errInvalidUTF8)
 	}
 	if r.UserAgent != "" || committed("user_agent") {
-		pv = append(pv, personalValue{"user_agent", []byte(r.UserAgent)})
+		add("user_agent", append(value[:0], r.UserAgent...))
 	}
-	var details []member
 	if len(r.Details) > 0 {
-		if details, err = canonicalMembers(r.Details); err != nil {
+		all, err := canonicalMembers(details, r.Details)
+		if err != nil {
 			// Not already canonical (Stele stores it canonical; an export
 			// read back by other tools may not be): canonicalize first.
 			c, cerr := Canonicalize(r.Details)
 			if cerr != nil {
 				return nil, nil, fmt.Errorf("details: %w", cerr)
 			}
-			if details, err = canonicalMembers(c); err != nil {
+			if all, err = canonicalMembers(details, c); err != nil {
 				return nil, nil, err
 			}
 		}
+		details = all
 	}
 	for i, p := range r.Personal {
 		if slices.Contains(r.Personal[:i], p) {
@@ -135,14 +147,14 @@ func (r *Record) personalValues() ([]personalValue, []member, error) {
 		}
 		switch {
 		case p == "target":
-			t, err := appendObject(nil, "id", r.Target.ID, "name", r.Target.Name, "type", r.Target.Type)
+			t, err := appendObject(value[:0], "id", r.Target.ID, "name", r.Target.Name, "type", r.Target.Type)
 			if err != nil {
 				return nil, nil, fmt.Errorf("target: %w", err)
 			}
-			pv = append(pv, personalValue{p, t})
+			add(p, t)
 		case strings.HasPrefix(p, "details."):
 			k := strings.TrimPrefix(p, "details.")
-			j := slices.IndexFunc(details, func(m member) bool { return m.name == k })
+			j := slices.IndexFunc(details, func(m member) bool { return string(m.name) == k })
 			if j < 0 && !erased {
 				return nil, nil, fmt.Errorf("verify: personal field %q is not in details", p)
 			}
@@ -151,13 +163,13 @@ func (r *Record) personalValues() ([]personalValue, []member, error) {
 				v = details[j].value
 				details = slices.Delete(details, j, j+1)
 			}
-			pv = append(pv, personalValue{p, v})
+			add(p, v)
 		default:
 			return nil, nil, fmt.Errorf("verify: unknown personal field %q", p)
 		}
 	}
-	slices.SortFunc(pv, func(a, b personalValue) int { return compareUTF16(a.label, b.label) })
-	return pv, details, nil
+	slices.SortFunc(cs, func(a, b commitment) int { return compareUTF16(a.label, b.label) })
+	return cs, details, nil
 }
 
 // appendObject appends the canonical JSON object of name, value pairs,
@@ -186,6 +198,22 @@ func appendObject(b []byte, kv ...string) ([]byte, error) {
 // RFC 8785 canonical JSON of the committed object described in the package
 // documentation. r.Details is canonicalized first unless it already is.
 func LeafData(r *Record) ([]byte, error) {
+	return appendLeaf(make([]byte, 0, 1024), r)
+}
+
+// LeafHash returns the RFC 6962 leaf hash of r: SHA-256(0x00 ‖ LeafData(r)),
+// as tlog.RecordHash computes it (here without allocating).
+func LeafHash(r *Record) ([32]byte, error) {
+	var buf [1024]byte
+	b, err := appendLeaf(append(buf[:0], 0x00), r)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(b), nil
+}
+
+// appendLeaf appends r's leaf (see LeafData) to b.
+func appendLeaf(b []byte, r *Record) ([]byte, error) {
 	switch r.Actor.Type {
 	case "user", "api_key", "system":
 	default:
@@ -199,13 +227,16 @@ func LeafData(r *Record) ([]byte, error) {
 	if r.Salt != nil && len(r.Salt) != SaltSize {
 		return nil, fmt.Errorf("verify: salt is %d bytes, want %d", len(r.Salt), SaltSize)
 	}
-	personal, details, err := r.personalValues()
+	var (
+		csBuf      [8]commitment
+		membersBuf [16]member
+	)
+	personal, details, err := r.commitments(csBuf[:0], membersBuf[:0])
 	if err != nil {
 		return nil, err
 	}
 
 	// The members of the leaf object, in canonical (here: byte) order.
-	b := make([]byte, 0, 1024)
 	b = append(b, LeafVersion+"\n"...)
 	b = append(b, `{"actor_type":`...)
 	if b, err = appendString(b, r.Actor.Type); err != nil {
@@ -216,23 +247,18 @@ func LeafData(r *Record) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"commitments":{`...)
-	var buf [256]byte
-	for i, p := range personal {
-		c := r.Commitments[p.label]
-		if r.Salt != nil {
-			sum := commit(buf[:0], r.Salt, p.label, p.value)
-			c = sum[:]
-		} else if len(c) != sha256.Size {
-			return nil, fmt.Errorf("verify: no salt and no commitment for %s", p.label)
+	for i, c := range personal {
+		if !c.ok {
+			return nil, fmt.Errorf("verify: no salt and no commitment for %s", c.label)
 		}
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendString(b, p.label); err != nil {
+		if b, err = appendString(b, c.label); err != nil {
 			return nil, err
 		}
 		b = append(b, ':', '"')
-		b = base64.StdEncoding.AppendEncode(b, c)
+		b = base64.StdEncoding.AppendEncode(b, c.sum[:])
 		b = append(b, '"')
 	}
 	b = append(b, `},"details":{`...)
@@ -240,7 +266,7 @@ func LeafData(r *Record) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b, _ = appendString(b, m.name) // valid: canonicalMembers checked it
+		b, _ = appendString(b, string(m.name)) // valid: canonicalMembers checked it
 		b = append(append(b, ':'), m.value...)
 	}
 	b = append(b, `},"event":`...)
@@ -266,13 +292,4 @@ func LeafData(r *Record) ([]byte, error) {
 	b = append(b, `,"timestamp":"`...)
 	b = append(r.Timestamp.UTC().AppendFormat(b, time.RFC3339Nano), '"', '}')
 	return b, nil
-}
-
-// LeafHash returns the RFC 6962 leaf hash of r: SHA-256(0x00 ‖ LeafData(r)).
-func LeafHash(r *Record) ([32]byte, error) {
-	data, err := LeafData(r)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	return tlog.RecordHash(data), nil
 }

@@ -148,6 +148,9 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// tempFixture is the directory checkFixture made, removed by TestMain.
+var tempFixture string
+
 // checkFixture is a store of checkFixtureSize events over 20 orgs, built
 // once per benchmark binary run, or kept in $STELE_CHECK_FIXTURE (a
 // directory, built there when it holds no store) to spare the next runs.
@@ -165,6 +168,7 @@ var checkFixture = sync.OnceValues(func() (string, error) {
 		if dir, err = os.MkdirTemp("", "stele-check-bench"); err != nil {
 			return "", err
 		}
+		tempFixture = dir
 	}
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "stele.db"))

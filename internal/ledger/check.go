@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/steleaudit/stele/internal/store"
@@ -36,8 +35,10 @@ type CheckSummary struct {
 	Problems                  int64
 }
 
-// checkChunk is how many events Check reads and hashes at a time.
-const checkChunk = 4096
+// checkChunk is how many events Check reads and hashes at a time: small
+// enough that a small log still keeps every core busy (most are small), big
+// enough that the read transaction each one takes costs little.
+const checkChunk = 1024
 
 // Check verifies every log in st from first principles: it recomputes each
 // leaf from the stored record, rebuilds each tree, compares every stored
@@ -87,9 +88,10 @@ type orgCheck struct {
 	head    store.Head
 	cps     []checkedCheckpoint // signed checkpoints not yet compared, by size
 	tree    treeBuilder
-	tiles   map[int][]byte // level → stored data of the tile being compared
-	tileN   map[int]int64  // level → which tile that is
-	lastBad int64          // the last seq found bad at the leaf level
+	tiles   map[int][]byte           // level → stored data of the tile being compared
+	tileN   map[int]int64            // level → which tile that is
+	ahead   map[int]map[int64][]byte // level → n → data of tiles read ahead
+	lastBad int64                    // the last seq found bad at the leaf level
 }
 
 type checkedCheckpoint struct {
@@ -109,7 +111,7 @@ func (c *orgCheck) run(sum *CheckSummary) error {
 	if err := c.readCheckpoints(sum); err != nil {
 		return err
 	}
-	c.tiles, c.tileN, c.lastBad = map[int][]byte{}, map[int]int64{}, -1
+	c.tiles, c.tileN, c.ahead, c.lastBad = map[int][]byte{}, map[int]int64{}, map[int]map[int64][]byte{}, -1
 	c.tree.onNode = c.compareNode
 	slots, stop := c.readChunks()
 	defer stop()
@@ -163,11 +165,16 @@ func (c *orgCheck) readCheckpoints(sum *CheckSummary) error {
 // A chunk is checkChunk consecutive events, read and hashed.
 type chunk struct {
 	from   int64
-	recs   []*verify.Record // nil where no event is stored
-	faults map[int64]string
-	hashes []tlog.Hash
-	errs   []error // why a record could not be encoded
-	err    error   // why the chunk could not be read
+	events int64           // how many are stored
+	hashes []tlog.Hash     // their leaf hashes
+	bad    map[int]badLeaf // by index in the chunk: what is wrong
+	err    error           // why the chunk could not be read
+}
+
+// A badLeaf is an event Check reports when it reaches its seq.
+type badLeaf struct {
+	reason string
+	stored bool // use the stored leaf hash: the event has none to trust
 }
 
 // readChunks reads and hashes the events of the tree in chunks, on every
@@ -211,27 +218,36 @@ func (c *orgCheck) readChunks() (slots <-chan chan *chunk, stop func()) {
 	return ordered, cancel
 }
 
-// readChunk reads the events from seq from on, and hashes them.
+// readChunk reads the events from seq from on, and hashes them as they
+// come: only the hashes and what is wrong outlive the read.
 func (c *orgCheck) readChunk(ctx context.Context, from int64) *chunk {
 	to := min(from+checkChunk, c.head.Size)
-	ch := &chunk{from: from, recs: make([]*verify.Record, to-from), faults: map[int64]string{}}
+	ch := &chunk{from: from, hashes: make([]tlog.Hash, to-from), bad: map[int]badLeaf{}}
+	seen := make([]bool, to-from)
 	ch.err = c.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
 		return r.Events(ctx, c.org, from, to, func(e *store.Event) error {
-			if e.Seq < from || e.Seq >= to || ch.recs[e.Seq-from] != nil {
+			if e.Seq < from || e.Seq >= to || seen[e.Seq-from] {
 				return fmt.Errorf("store returned seq %d for range %d..%d", e.Seq, from, to)
 			}
-			ch.recs[e.Seq-from] = cloneRecord(&e.Record)
+			i := int(e.Seq - from)
+			seen[i] = true
+			ch.events++
 			if e.Fault != "" {
-				ch.faults[e.Seq] = e.Fault
+				ch.bad[i] = badLeaf{"stored event is damaged: " + e.Fault, true}
+				return nil
+			}
+			var err error
+			if ch.hashes[i], err = verify.LeafHash(&e.Record); err != nil {
+				ch.bad[i] = badLeaf{fmt.Sprintf("event cannot be encoded: %v", err), true}
+			} else if e.Org != c.org {
+				ch.bad[i] = badLeaf{fmt.Sprintf("event belongs to org %q", e.Org), false}
 			}
 			return nil
 		})
 	})
-	ch.hashes = make([]tlog.Hash, len(ch.recs))
-	ch.errs = make([]error, len(ch.recs))
-	for i, r := range ch.recs {
-		if r != nil {
-			ch.hashes[i], ch.errs[i] = verify.LeafHash(r)
+	for i, ok := range seen {
+		if !ok {
+			ch.bad[i] = badLeaf{"event is missing", true}
 		}
 	}
 	return ch
@@ -240,24 +256,14 @@ func (c *orgCheck) readChunk(ctx context.Context, from int64) *chunk {
 // checkChunk feeds a chunk's leaves to the tree in order, reporting the
 // events that are missing, damaged or cannot be encoded.
 func (c *orgCheck) checkChunk(ch *chunk, sum *CheckSummary) {
-	for i, r := range ch.recs {
+	sum.Events += ch.events
+	for i, h := range ch.hashes {
 		seq := ch.from + int64(i)
-		h := ch.hashes[i]
-		switch {
-		case r == nil:
-			c.bad(seq, "event is missing")
-			h = c.storedLeaf(seq)
-		case ch.faults[seq] != "":
-			c.bad(seq, "stored event is damaged: %s", ch.faults[seq])
-			h = c.storedLeaf(seq)
-		case ch.errs[i] != nil:
-			c.bad(seq, "event cannot be encoded: %v", ch.errs[i])
-			h = c.storedLeaf(seq)
-		case r.Org != c.org:
-			c.bad(seq, "event belongs to org %q", r.Org)
-		}
-		if r != nil {
-			sum.Events++
+		if b, ok := ch.bad[i]; ok {
+			c.bad(seq, "%s", b.reason)
+			if b.stored {
+				h = c.storedLeaf(seq)
+			}
 		}
 		c.tree.add(h)
 		c.checkpointsAt(c.tree.n)
@@ -323,21 +329,56 @@ func (c *orgCheck) tile(level int, n int64) []byte {
 	if c.tileN[level] == n && c.tiles[level] != nil {
 		return c.tiles[level]
 	}
-	w := min(int64(1)<<tileHeight, c.head.Size>>(level*tileHeight)-n<<tileHeight)
-	t := tlog.Tile{H: tileHeight, L: level, N: n, W: int(max(w, 1))}
-	data, err := c.r.Tiles(c.ctx, c.org, []tlog.Tile{t})
+	t := tlog.Tile{H: tileHeight, L: level, N: n, W: int(max(c.tileWidth(level, n), 1))}
+	data, err := c.readTile(t)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		c.problem(n<<(level*tileHeight+tileHeight), "stored tree hashes %s are missing", t.Path())
-		data = [][]byte{{}}
+		data = []byte{}
 	case err != nil:
 		c.problem(-1, "couldn't read tile %s: %v", t.Path(), err)
-		data = [][]byte{{}}
-	case len(data[0]) > t.W*tlog.HashSize:
+		data = []byte{}
+	case len(data) > t.W*tlog.HashSize:
 		c.problem(n<<(level*tileHeight+tileHeight), "stored tree hashes %s are wider than the tree of size %d (truncated log?)", t.Path(), c.head.Size)
 	}
-	c.tiles[level], c.tileN[level] = data[0], n
-	return data[0]
+	c.tiles[level], c.tileN[level] = data, n
+	return data
+}
+
+// tileWidth returns how many hashes of tile (level, n) the tree has: a
+// full tile's worth, fewer at the tree's right edge, none beyond it.
+func (c *orgCheck) tileWidth(level int, n int64) int64 {
+	return min(int64(1)<<tileHeight, c.head.Size>>(level*tileHeight)-n<<tileHeight)
+}
+
+// tilesAhead is how many tiles of a level readTile reads at a time.
+const tilesAhead = 16
+
+// readTile returns the stored data of t. It reads the tiles of t's level
+// from t on in one query, keeping the rest for the next calls; when one of
+// them is missing or unreadable, it reads t alone, to say whether t is.
+func (c *orgCheck) readTile(t tlog.Tile) ([]byte, error) {
+	if data, ok := c.ahead[t.L][t.N]; ok {
+		delete(c.ahead[t.L], t.N)
+		return data, nil
+	}
+	ts := []tlog.Tile{t}
+	for n := t.N + 1; n < t.N+tilesAhead && c.tileWidth(t.L, n) > 0; n++ {
+		ts = append(ts, tlog.Tile{H: tileHeight, L: t.L, N: n, W: int(c.tileWidth(t.L, n))})
+	}
+	data, err := c.r.Tiles(c.ctx, c.org, ts)
+	if err != nil && len(ts) > 1 {
+		ts = ts[:1]
+		data, err = c.r.Tiles(c.ctx, c.org, ts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.ahead[t.L] = map[int64][]byte{}
+	for i, t := range ts[1:] {
+		c.ahead[t.L][t.N] = data[i+1]
+	}
+	return data[0], nil
 }
 
 // A treeBuilder rebuilds an RFC 6962 tree leaf by leaf, keeping only the
@@ -370,20 +411,6 @@ func (b *treeBuilder) root() tlog.Hash {
 		h = tlog.NodeHash(b.stack[i], h)
 	}
 	return h
-}
-
-func cloneRecord(r *verify.Record) *verify.Record {
-	c := *r
-	c.Details = bytes.Clone(r.Details)
-	c.Salt = bytes.Clone(r.Salt)
-	c.Personal = slices.Clone(r.Personal)
-	if r.Commitments != nil {
-		c.Commitments = make(map[string][]byte, len(r.Commitments))
-		for k, v := range r.Commitments {
-			c.Commitments[k] = bytes.Clone(v)
-		}
-	}
-	return &c
 }
 
 // parallel calls f(0..n-1) spread over every core.

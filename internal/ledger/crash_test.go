@@ -32,7 +32,11 @@ func TestMain(m *testing.M) {
 		crashChild(dir, os.Getenv("STELE_CRASH_CYCLE"))
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if tempFixture != "" {
+		os.RemoveAll(tempFixture)
+	}
+	os.Exit(code)
 }
 
 // crashChild appends from many goroutines until it is killed, printing

@@ -17,11 +17,20 @@ import (
 // index key for idempotency lookups, which compare the id itself to rule
 // out collisions. An event without an id has none, and no index entry.
 func idHash(id string) any {
-	if id == "" {
-		return nil
+	if h, ok := hashID(id); ok {
+		return h
 	}
-	h := sha256.Sum256([]byte(id))
-	return int64(binary.BigEndian.Uint64(h[:8]))
+	return nil
+}
+
+// hashID is idHash without an interface: the hash, and whether id has one.
+func hashID(id string) (int64, bool) {
+	if id == "" {
+		return 0, false
+	}
+	var buf [64]byte
+	h := sha256.Sum256(append(buf[:0], id...))
+	return int64(binary.BigEndian.Uint64(h[:8])), true
 }
 
 // nanos returns t as nanoseconds since the Unix epoch, or an error if an
@@ -83,42 +92,61 @@ func eventArgs(org int64, e *store.Event) ([]any, error) {
 	}, nil
 }
 
-// scanEvent reads a row of eventColumns into e, an event of org. A row
-// that disagrees with itself is returned with e.Fault saying how, not as
-// an error, so a verifier can name it and carry on.
-func scanEvent(row interface{ Scan(...any) error }, org string, e *store.Event) error {
-	var ts, received int64
-	var details, personal, commitments []byte
-	var idh sql.NullInt64
-	*e = store.Event{}
-	r := &e.Record
-	err := row.Scan(&e.Seq, &r.ID, &ts, &received, &r.Event, &r.Category,
+// An eventScanner reads rows of eventColumns into an event of one
+// organization, reusing the event and its buffers from row to row.
+type eventScanner struct {
+	org                            string
+	e                              store.Event
+	ts, received                   int64
+	details, personal, commitments sql.RawBytes
+	salt                           sql.RawBytes
+	idHash                         sql.NullInt64
+	dest                           []any // pointers to the above, in column order
+}
+
+func newEventScanner(org string) *eventScanner {
+	s := &eventScanner{org: org}
+	r := &s.e.Record
+	s.dest = []any{&s.e.Seq, &r.ID, &s.ts, &s.received, &r.Event, &r.Category,
 		&r.Actor.Type, &r.Actor.ID, &r.Actor.Email, &r.Actor.Name,
 		&r.Target.Type, &r.Target.ID, &r.Target.Name, &r.IP, &r.UserAgent,
-		&details, &personal, &r.Salt, &commitments, &idh)
-	if err != nil {
-		return err
+		&s.details, &s.personal, &s.salt, &s.commitments, &s.idHash}
+	return s
+}
+
+// scan reads the current row of rows. The event and its byte slices are
+// valid only until the next call: a caller that keeps them clones them. A
+// row that disagrees with itself is returned with Fault saying how, not as
+// an error, so a verifier can name it and carry on.
+func (s *eventScanner) scan(rows *sql.Rows) (*store.Event, error) {
+	if err := rows.Scan(s.dest...); err != nil {
+		return nil, err
 	}
-	r.Org = org
-	r.Timestamp = time.Unix(0, ts).UTC()
-	r.ReceivedAt = time.Unix(0, received).UTC()
-	if len(details) > 0 {
-		r.Details = details
+	e, r := &s.e, &s.e.Record
+	r.Org = s.org
+	r.Timestamp = time.Unix(0, s.ts).UTC()
+	r.ReceivedAt = time.Unix(0, s.received).UTC()
+	r.Details, r.Salt, r.Personal, r.Commitments = nil, nil, nil, nil
+	if len(s.details) > 0 {
+		r.Details = json.RawMessage(s.details)
+	}
+	if len(s.salt) > 0 {
+		r.Salt = s.salt
 	}
 	var faults []string
-	if len(personal) > 0 {
-		if err := json.Unmarshal(personal, &r.Personal); err != nil {
+	if len(s.personal) > 0 {
+		if err := json.Unmarshal(s.personal, &r.Personal); err != nil {
 			faults = append(faults, "personal: "+err.Error())
 		}
 	}
-	if len(commitments) > 0 {
-		if err := json.Unmarshal(commitments, &r.Commitments); err != nil {
+	if len(s.commitments) > 0 {
+		if err := json.Unmarshal(s.commitments, &r.Commitments); err != nil {
 			faults = append(faults, "commitments: "+err.Error())
 		}
 	}
-	if want := idHash(r.ID); idh.Valid != (want != nil) || idh.Valid && idh.Int64 != want.(int64) {
+	if want, ok := hashID(r.ID); s.idHash.Valid != ok || ok && s.idHash.Int64 != want {
 		faults = append(faults, "id_hash does not match the id")
 	}
 	e.Fault = strings.Join(faults, "; ")
-	return nil
+	return e, nil
 }

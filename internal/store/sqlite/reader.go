@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -143,12 +144,13 @@ func (r *reader) Events(ctx context.Context, org string, from, to int64, fn func
 		return fmt.Errorf("couldn't read events: %w", err)
 	}
 	defer rows.Close()
-	var e store.Event
+	s := newEventScanner(org)
 	for rows.Next() {
-		if err := scanEvent(rows, org, &e); err != nil {
+		e, err := s.scan(rows)
+		if err != nil {
 			return fmt.Errorf("couldn't read events: %w", err)
 		}
-		if err := fn(&e); err != nil {
+		if err := fn(e); err != nil {
 			return err
 		}
 	}
@@ -163,15 +165,33 @@ func (r *reader) Event(ctx context.Context, org string, seq int64) (*store.Event
 	if err != nil {
 		return nil, fmt.Errorf("couldn't read event %d: %w", seq, err)
 	}
-	e := new(store.Event)
-	err = scanEvent(r.stmt(ctx, r.s.event).QueryRowContext(ctx, num, seq), org, e)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, store.ErrNotFound)
-	}
+	e, err := r.event(ctx, org, num, seq)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
 	}
 	return e, nil
+}
+
+// event returns the event at seq of org, numbered num, or ErrNotFound.
+func (r *reader) event(ctx context.Context, org string, num, seq int64) (*store.Event, error) {
+	rows, err := r.stmt(ctx, r.s.event).QueryContext(ctx, num, seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, store.ErrNotFound
+	}
+	e, err := newEventScanner(org).scan(rows)
+	if err != nil {
+		return nil, err
+	}
+	c := *e
+	c.Details, c.Salt = bytes.Clone(e.Details), bytes.Clone(e.Salt)
+	return &c, rows.Close()
 }
 
 func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[string]int64, error) {
@@ -186,7 +206,8 @@ func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[s
 		if len(hashes) > 1 {
 			hashes = append(hashes, ',')
 		}
-		hashes = strconv.AppendInt(hashes, idHash(id).(int64), 10)
+		h, _ := hashID(id)
+		hashes = strconv.AppendInt(hashes, h, 10)
 	}
 	hashes = append(hashes, ']')
 	if len(want) == 0 {
