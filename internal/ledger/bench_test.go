@@ -23,13 +23,7 @@ const benchBatch = 1000
 // tree hashes, heads and checkpoints out.
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b, b.TempDir())
-	defer st.Close()
-	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := newLedger(b, ledger.Config{})
 	g := newGenerator(1, 100)
 	b.ResetTimer()
 	for range b.N {
@@ -49,13 +43,7 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkPlainInsert commits.
 func BenchmarkAppendPipelined(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b, b.TempDir())
-	defer st.Close()
-	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey, MaxBatch: benchBatch})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := newLedger(b, ledger.Config{MaxBatch: benchBatch})
 	var mu sync.Mutex
 	g := newGenerator(1, 100)
 	next := func() (string, []*verify.Record) {
@@ -126,13 +114,7 @@ func BenchmarkPlainInsert(b *testing.B) {
 // commit must put many of them into each fsync.
 func BenchmarkAppendConcurrent(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b, b.TempDir())
-	defer st.Close()
-	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := newLedger(b, ledger.Config{})
 	var seed atomic.Uint64
 	b.SetParallelism(64 / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
