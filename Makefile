@@ -6,10 +6,12 @@ GO ?= go
 build:
 	$(GO) build -o stele ./cmd/stele
 
-# Everything: vet, then every test with the race detector.
+# Everything: vet, every test with the race detector, then the kill -9
+# crash test, which skips itself under -race (see internal/ledger).
 test:
 	$(GO) vet ./...
 	$(GO) test -race -timeout 25m ./...
+	$(GO) test -count=1 -timeout 15m -run '^TestCrash$$' ./internal/ledger
 
 # Formatting and static analysis, as CI runs them.
 check:
