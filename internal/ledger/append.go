@@ -32,9 +32,13 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs
 	}
 
 	var ids []string
+	n := 0
 	for _, i := range reqs {
-		for _, r := range batch[i].recs {
-			ids = append(ids, r.ID)
+		n += len(batch[i].recs)
+		for j, r := range batch[i].recs {
+			if !batch[i].minted[j] {
+				ids = append(ids, r.ID)
+			}
 		}
 	}
 	stored, err := tx.LookupIDs(ctx, org, ids)
@@ -43,14 +47,14 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs
 	}
 
 	th := newTileHashes(ctx, tx, org)
-	th.fresh = make(map[int64]tlog.Hash, 2*len(ids))
+	th.fresh = make(map[int64]tlog.Hash, 2*n)
 	if e := s.edges[org]; e != nil && e.size == head.Size {
 		// The tiles this sequencer last wrote for a tree of this size are
 		// what is stored: trees only grow, so an equal size means no one
 		// appended since.
 		maps.Copy(th.tiles, e.tiles)
 	}
-	first := make(map[string]Receipt, len(ids)) // by id: this batch's or the stored answer
+	first := make(map[string]Receipt, n) // by id: this batch's or the stored answer
 	var events []*store.Event
 	size := head.Size
 	for _, i := range reqs {

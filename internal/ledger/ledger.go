@@ -156,7 +156,7 @@ func (l *Ledger) Append(ctx context.Context, org string, recs []*verify.Record) 
 	if len(recs) == 0 {
 		return nil, 0, errors.New("ledger: nothing to append")
 	}
-	req := &request{org: org, recs: recs, hashes: make([]tlog.Hash, len(recs)), done: make(chan result, 1)}
+	req := &request{org: org, recs: recs, hashes: make([]tlog.Hash, len(recs)), minted: make([]bool, len(recs)), done: make(chan result, 1)}
 	now := l.cfg.Now().UTC()
 	salts := make([]byte, len(recs)*verify.SaltSize)
 	rand.Read(salts)
@@ -164,7 +164,7 @@ func (l *Ledger) Append(ctx context.Context, org string, recs []*verify.Record) 
 		r.Org = org
 		r.ReceivedAt = now
 		if r.ID == "" {
-			r.ID = newID(now)
+			r.ID, req.minted[i] = newID(now), true
 		}
 		r.Salt = salts[i*verify.SaltSize : (i+1)*verify.SaltSize : (i+1)*verify.SaltSize]
 		r.Commitments = nil

@@ -533,3 +533,25 @@ func TestTileBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestMintedIDs: events sent without an id get distinct ids from the
+// ledger, and sending one again with the id it was given is a duplicate.
+func TestMintedIDs(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLedger(t, ledger.Config{})
+	recs := []*verify.Record{rec("", "a@example.com", "auth.login"), rec("", "a@example.com", "auth.login")}
+	rcs, _, err := l.Append(ctx, "acme", recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rcs[0].ID == "" || rcs[0].ID == rcs[1].ID || rcs[0].Duplicate || rcs[1].Duplicate {
+		t.Fatalf("receipts = %+v, want two new, distinct ids", rcs)
+	}
+	again, size, err := l.Append(ctx, "acme", []*verify.Record{rec(rcs[1].ID, "a@example.com", "auth.login")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size != 2 || !again[0].Duplicate || again[0].Seq != 1 || again[0].LeafHash != rcs[1].LeafHash {
+		t.Errorf("resent with its minted id: %+v, size %d; want the duplicate of seq 1", again[0], size)
+	}
+}

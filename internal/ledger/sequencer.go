@@ -20,6 +20,9 @@ type request struct {
 	org    string
 	recs   []*verify.Record
 	hashes []tlog.Hash // leaf hashes of recs, computed by the caller
+	// minted marks the records whose ID the ledger made: random UUIDv7s,
+	// new to the log, so they need no idempotency lookup.
+	minted []bool
 	done   chan result // buffered: the sequencer never blocks on it
 }
 
