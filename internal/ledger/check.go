@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/verify"
@@ -144,10 +143,10 @@ func (c *orgCheck) run(sum *CheckSummary) error {
 // readCheckpoints checks each stored checkpoint's signature and form, and
 // keeps its size and root to compare with the rebuilt tree.
 func (c *orgCheck) readCheckpoints(sum *CheckSummary) error {
-	origin := c.name + "/org/" + c.org
+	want := origin(c.name, c.org)
 	return c.r.Checkpoints(c.ctx, c.org, func(cp store.Checkpoint) error {
 		sum.Checkpoints++
-		parsed, err := verify.OpenCheckpoint(cp.Note, c.verifierKey, origin)
+		parsed, err := verify.OpenCheckpoint(cp.Note, c.verifierKey, want)
 		switch {
 		case err != nil:
 			c.problem(-1, "checkpoint at size %d: %v", cp.Size, err)
@@ -411,18 +410,4 @@ func (b *treeBuilder) root() tlog.Hash {
 		h = tlog.NodeHash(b.stack[i], h)
 	}
 	return h
-}
-
-// parallel calls f(0..n-1) spread over every core.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }

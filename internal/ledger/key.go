@@ -94,5 +94,10 @@ func WriteNewKey(path, name string) error {
 
 // Origin returns the checkpoint origin of org's log under this key.
 func (k *Key) Origin(org string) string {
-	return k.Name + "/org/" + org
+	return origin(k.Name, org)
+}
+
+// origin is the checkpoint origin of org's log under the key named name.
+func origin(name, org string) string {
+	return name + "/org/" + org
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -52,14 +53,13 @@ type Config struct {
 // A Ledger appends to and proves organizations' logs. Its methods are
 // safe for concurrent use.
 type Ledger struct {
-	cfg   Config
-	st    store.Store
-	key   *Key
-	log   *slog.Logger
-	reqs  chan *request
-	stop  chan struct{} // closed by Close
-	done  chan struct{} // closed when the sequencer has drained and exited
-	ready chan struct{} // closed when the startup sweep has finished
+	cfg  Config
+	st   store.Store
+	key  *Key
+	log  *slog.Logger
+	reqs chan *request
+	stop chan struct{} // closed by Close
+	done chan struct{} // closed when the sequencer has drained and exited
 
 	closeOnce sync.Once
 	mu        sync.RWMutex // guards closed against sends on reqs
@@ -99,14 +99,13 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		cfg.Now = time.Now
 	}
 	l := &Ledger{
-		cfg:   cfg,
-		st:    cfg.Store,
-		key:   cfg.Key,
-		log:   cfg.Log,
-		reqs:  make(chan *request, 1024),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-		ready: make(chan struct{}),
+		cfg:  cfg,
+		st:   cfg.Store,
+		key:  cfg.Key,
+		log:  cfg.Log,
+		reqs: make(chan *request, 1024),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	l.cps.init()
 	var orgs []string
@@ -219,4 +218,18 @@ func (l *Ledger) Head(ctx context.Context, org string) (store.Head, error) {
 		return err
 	})
 	return h, err
+}
+
+// parallel calls f(0..n-1) spread over every core.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

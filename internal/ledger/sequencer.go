@@ -64,7 +64,6 @@ func (s *sequencer) run(orgs []string) {
 		s.grown[org] = true
 	}
 	s.commit(nil, false)
-	close(s.l.ready)
 	for {
 		batch, stopping := s.gather()
 		s.commit(batch, stopping)

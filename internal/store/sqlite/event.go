@@ -15,22 +15,15 @@ import (
 
 // idHash returns the first 8 bytes of SHA-256(id) as an integer: a compact
 // index key for idempotency lookups, which compare the id itself to rule
-// out collisions. An event without an id has none, and no index entry.
-func idHash(id string) any {
-	if h, ok := hashID(id); ok {
-		return h
-	}
-	return nil
-}
-
-// hashID is idHash without an interface: the hash, and whether id has one.
-func hashID(id string) (int64, bool) {
+// out collisions. An event without an id has none (NULL), and no index
+// entry.
+func idHash(id string) sql.NullInt64 {
 	if id == "" {
-		return 0, false
+		return sql.NullInt64{}
 	}
 	var buf [64]byte
 	h := sha256.Sum256(append(buf[:0], id...))
-	return int64(binary.BigEndian.Uint64(h[:8])), true
+	return sql.NullInt64{Int64: int64(binary.BigEndian.Uint64(h[:8])), Valid: true}
 }
 
 // nanos returns t as nanoseconds since the Unix epoch, or an error if an
@@ -144,7 +137,7 @@ func (s *eventScanner) scan(rows *sql.Rows) (*store.Event, error) {
 			faults = append(faults, "commitments: "+err.Error())
 		}
 	}
-	if want, ok := hashID(r.ID); s.idHash.Valid != ok || ok && s.idHash.Int64 != want {
+	if s.idHash != idHash(r.ID) {
 		faults = append(faults, "id_hash does not match the id")
 	}
 	e.Fault = strings.Join(faults, "; ")

@@ -206,8 +206,7 @@ func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[s
 		if len(hashes) > 1 {
 			hashes = append(hashes, ',')
 		}
-		h, _ := hashID(id)
-		hashes = strconv.AppendInt(hashes, h, 10)
+		hashes = strconv.AppendInt(hashes, idHash(id).Int64, 10)
 	}
 	hashes = append(hashes, ']')
 	if len(want) == 0 {
