@@ -72,9 +72,11 @@ type Store interface {
 
 // A Reader reads organizations' logs. It is valid only inside the Read or
 // ReadWrite call that provided it, and is not for use from inside the
-// callbacks of Events or Checkpoints (a connection can't run a second
+// callbacks of Events, List or Checkpoints (a connection can't run a second
 // query while it streams rows on every backend).
 type Reader interface {
+	OrgReader
+	Lister
 	// Orgs returns the id of every organization with a log, sorted.
 	Orgs(ctx context.Context) ([]string, error)
 	// Head returns org's tree head, or ErrNotFound if org has no log.
@@ -109,14 +111,15 @@ type Reader interface {
 // ErrNotFound.
 type Tx interface {
 	Reader
+	OrgWriter
 	// LockHead returns org's tree head, creating an empty log if org has
 	// none, and keeps other writers of org waiting until the transaction
 	// ends.
 	LockHead(ctx context.Context, org string) (Head, error)
 	// Append stores events in org's log. The caller assigns seqs (the
-	// ledger: consecutive from the locked head's size) and makes sure ids
-	// are new in org (with LookupIDs); an event already stored at a seq is
-	// ErrConflict.
+	// ledger: consecutive from the locked head's size), each greater than
+	// every seq stored for org, and makes sure ids are new in org (with
+	// LookupIDs); an event already stored at a seq is ErrConflict.
 	Append(ctx context.Context, org string, events []*Event) error
 	// PutTiles stores the hash data of tiles, replacing narrower data
 	// stored for the same (L, N).

@@ -171,3 +171,56 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkList measures reading a page of 100 events, in a read
+// transaction of its own, from an organization of 100,000: the newest
+// page, and a page deep in the log (after the 99,000th newest).
+func BenchmarkList(b *testing.B) {
+	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const org = "org-0"
+	w := newWorkload(1, 1)
+	for range 100 {
+		if err := appendBatch(b.Context(), db, w.batch(1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var deep store.Position
+	err = db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+		n := 0
+		return r.List(ctx, org, store.Filter{Limit: 99_000}, func(e *store.Event) error {
+			if n++; n == 99_000 {
+				deep = store.Position{Timestamp: e.Timestamp, Seq: e.Seq}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name string
+		f    store.Filter
+	}{
+		{"page=first", store.Filter{Limit: 100}},
+		{"page=deep", store.Filter{After: &deep, Limit: 100}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+					return r.List(ctx, org, bm.f, func(*store.Event) error {
+						n++
+						return nil
+					})
+				})
+				if err != nil || n != 100 {
+					b.Fatalf("List(%s) = %d events, %v, want 100", org, n, err)
+				}
+			}
+		})
+	}
+}

@@ -22,6 +22,14 @@ const (
 	selectEvents = `SELECT ` + eventColumns + ` FROM events
 		WHERE org = ? AND seq >= ? AND seq < ? ORDER BY seq`
 	selectEvent = `SELECT ` + eventColumns + ` FROM events WHERE org = ? AND seq = ?`
+	// selectList reads org's events newest first in the order of index
+	// events_ts, (ts, key) descending, which is (ts, seq) descending: key
+	// order is seq order within an organization (see tx.Append). The
+	// range ?2 <= ts <= ?3 is the index's; at ts = ?3 only seqs up to ?4
+	// pass, which is how a cursor ends the range within a timestamp.
+	selectList = `SELECT ` + eventColumns + ` FROM events
+		WHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4)
+		ORDER BY ts DESC, key DESC LIMIT ?5`
 	insertEvent = `INSERT INTO events (org, seq, id, id_hash, ts, received_at, event, category,
 		actor_type, actor_id, actor_email, actor_name,
 		target_type, target_id, target_name, ip, user_agent,
@@ -51,16 +59,49 @@ const (
 		WHERE org = ? ORDER BY size DESC LIMIT 1`
 	insertCheckpoint = `INSERT INTO checkpoints (org, size, note, signed_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+	// An organization is registered once its created_at is set.
+	selectOrg = `SELECT id, name, plan, time_zone, created_at FROM orgs
+		WHERE id = ? AND created_at IS NOT NULL`
+	// registerOrg creates a registered organization's empty log, or
+	// registers the log that exists; it returns no row if the organization
+	// is registered already.
+	registerOrg = `INSERT INTO orgs (id, tree_size, name, plan, time_zone, created_at)
+		VALUES (?1, 0, ?2, ?3, ?4, ?5)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, plan = excluded.plan,
+			time_zone = excluded.time_zone, created_at = excluded.created_at
+		WHERE orgs.created_at IS NULL
+		RETURNING num`
+	updateOrg = `UPDATE orgs SET name = ?2, plan = ?3, time_zone = ?4
+		WHERE id = ?1 AND created_at IS NOT NULL`
+
+	apiKeyColumns = `api_keys.id, orgs.id, api_keys.name, api_keys.scopes, api_keys.hash,
+		api_keys.created_at, api_keys.revoked_at`
+	selectAPIKey = `SELECT ` + apiKeyColumns + ` FROM api_keys
+		JOIN orgs ON orgs.num = api_keys.org WHERE api_keys.id = ?`
+	// selectAPIKeys reads the index in order: it ends with the key's id.
+	selectAPIKeys = `SELECT ` + apiKeyColumns + ` FROM orgs
+		JOIN api_keys ON api_keys.org = orgs.num WHERE orgs.id = ?
+		ORDER BY api_keys.created_at, api_keys.id`
+	// insertAPIKey inserts nothing unless the organization is registered.
+	insertAPIKey = `INSERT INTO api_keys (id, org, name, scopes, hash, created_at, revoked_at)
+		SELECT ?1, num, ?3, ?4, ?5, ?6, ?7 FROM orgs WHERE id = ?2 AND created_at IS NOT NULL`
+	// revokeAPIKey keeps the first revocation time.
+	revokeAPIKey = `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?3)
+		WHERE id = ?2 AND org = (SELECT num FROM orgs WHERE id = ?1)`
 )
 
 // statements are the prepared statements of one connection pool. Those
 // that write are nil for the read pool.
 type statements struct {
 	orgs, orgNum, head                        *sql.Stmt
-	events, event, ids, tiles                 *sql.Stmt
+	events, event, list, ids, tiles           *sql.Stmt
 	checkpoints, checkpoint, latestCheckpoint *sql.Stmt
+	org, apiKey, apiKeys                      *sql.Stmt
 	insertOrg, updateHead, insertEvent        *sql.Stmt
 	upsertTile, insertCheckpoint              *sql.Stmt
+	registerOrg, updateOrg                    *sql.Stmt
+	insertAPIKey, revokeAPIKey                *sql.Stmt
 	all                                       []*sql.Stmt
 }
 
@@ -78,11 +119,15 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 		{&s.head, selectHead},
 		{&s.events, selectEvents},
 		{&s.event, selectEvent},
+		{&s.list, selectList},
 		{&s.ids, selectIDs},
 		{&s.tiles, selectTiles},
 		{&s.checkpoints, selectCheckpoints},
 		{&s.checkpoint, selectCheckpoint},
 		{&s.latestCheckpoint, selectLatestCheckpoint},
+		{&s.org, selectOrg},
+		{&s.apiKey, selectAPIKey},
+		{&s.apiKeys, selectAPIKeys},
 	}
 	if write {
 		defs = append(defs,
@@ -91,6 +136,10 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 			def{&s.insertEvent, insertEvent},
 			def{&s.upsertTile, upsertTile},
 			def{&s.insertCheckpoint, insertCheckpoint},
+			def{&s.registerOrg, registerOrg},
+			def{&s.updateOrg, updateOrg},
+			def{&s.insertAPIKey, insertAPIKey},
+			def{&s.revokeAPIKey, revokeAPIKey},
 		)
 	}
 	for _, d := range defs {

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/steleaudit/stele/internal/store"
@@ -57,11 +59,22 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 	if err != nil {
 		return fmt.Errorf("couldn't append: %w", err)
 	}
-	insert := t.stmt(ctx, t.s.insertEvent)
 	for i, e := range events {
 		if e == nil {
 			return fmt.Errorf("couldn't append to %q: event %d of the batch is nil", org, i)
 		}
+	}
+	// Insert in seq order, whatever the batch's: selectList orders by key
+	// for seq, so key order must be seq order within an organization.
+	// Batches come in seq order, each after the last (the ledger appends
+	// from the locked head's size), so this sorts nothing as a rule.
+	bySeq := func(a, b *store.Event) int { return cmp.Compare(a.Seq, b.Seq) }
+	if !slices.IsSortedFunc(events, bySeq) {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, bySeq)
+	}
+	insert := t.stmt(ctx, t.s.insertEvent)
+	for _, e := range events {
 		if e.Org != org {
 			return fmt.Errorf("couldn't append event %d to %q: it is of %q", e.Seq, org, e.Org)
 		}

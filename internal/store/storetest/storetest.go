@@ -19,6 +19,17 @@
 //   - LookupIDs returns a non-nil map, and the empty id is no id: it never
 //     matches;
 //   - Orgs sorts as sort.Strings does, bytewise;
+//   - CreateOrg's log is a log like LockHead's, listed by Orgs; a log
+//     LockHead created is not a registered organization until CreateOrg;
+//   - APIKeys of an organization without keys, registered or not, is
+//     empty, not an error; an empty Scopes may come back nil or empty, the
+//     same way every time; a zero RevokedAt is a valid key;
+//   - List orders events of equal timestamps by seq whatever order Append
+//     was given them in; a Filter's times and an After position may be any
+//     time.Time, beyond what the backend can store too (they then bound
+//     nothing or everything), and After need not be an event's position;
+//   - List of an organization without a log or without events lists
+//     nothing, and is no error;
 //   - a canceled context fails reads and writes with context.Canceled.
 //
 // Strings in the suite's records are valid UTF-8 without NUL, which is all
@@ -69,6 +80,16 @@ func Run(t *testing.T, open Opener) {
 		{"reads-dont-wait", testReadsDontWait},
 		{"concurrent-writers", testConcurrentWriters},
 		{"canceled", testCanceled},
+		{"register", testRegister},
+		{"register-log", testRegisterLog},
+		{"update-org", testUpdateOrg},
+		{"api-keys", testAPIKeys},
+		{"revoke", testRevoke},
+		{"org-rollback", testOrgRollback},
+		{"org-read-your-writes", testOrgReadYourWrites},
+		{"list", testList},
+		{"list-pages", testListPages},
+		{"list-appending", testListAppending},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
