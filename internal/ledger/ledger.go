@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/steleaudit/stele/internal/event"
@@ -26,6 +27,9 @@ var (
 	ErrUnavailable = errors.New("ledger: unavailable after a storage failure")
 	// ErrClosed means the ledger was closed.
 	ErrClosed = errors.New("ledger: closed")
+	// ErrBusy means the sequencer's queue is full: the caller should back
+	// off and retry.
+	ErrBusy = errors.New("ledger: busy")
 )
 
 // Config configures a Ledger. Zero values take the defaults shown.
@@ -46,8 +50,23 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// CommitTimeout bounds one batch transaction (30s).
 	CommitTimeout time.Duration
+	// MaxQueue is the most requests waiting for the sequencer; more are
+	// refused with ErrBusy (1024).
+	MaxQueue int
 	// Now returns the current time (time.Now).
 	Now func() time.Time
+	// OnCommit, if set, is called by the sequencer after each of its
+	// transactions (batches, and checkpoints signed on their own),
+	// committed or failed. It must return quickly.
+	OnCommit func(CommitStats)
+}
+
+// CommitStats describes one batch transaction.
+type CommitStats struct {
+	Requests int           // appends answered by the batch
+	Events   int           // events appended (duplicates not counted)
+	Duration time.Duration // from the start of the transaction to its durable commit
+	Err      error         // why it failed, if it did
 }
 
 // A Ledger appends to and proves organizations' logs. Its methods are
@@ -65,7 +84,9 @@ type Ledger struct {
 	mu        sync.RWMutex // guards closed against sends on reqs
 	closed    bool
 
-	cps checkpoints
+	cps    checkpoints
+	growth growth
+	failed atomic.Bool // set once a commit failed
 }
 
 // A Receipt is the ledger's answer for one appended event.
@@ -95,6 +116,9 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 30 * time.Second
 	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 1024
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -103,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		st:   cfg.Store,
 		key:  cfg.Key,
 		log:  cfg.Log,
-		reqs: make(chan *request, 1024),
+		reqs: make(chan *request, cfg.MaxQueue),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -135,6 +159,20 @@ func (l *Ledger) Close() error {
 	<-l.done
 	return nil
 }
+
+// Closed reports whether the ledger has stopped.
+func (l *Ledger) Closed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Failed reports whether a commit failed, after which the ledger refuses
+// every append with ErrUnavailable.
+func (l *Ledger) Failed() bool { return l.failed.Load() }
 
 // Key returns the ledger's signing key.
 func (l *Ledger) Key() *Key { return l.key }
@@ -206,8 +244,13 @@ func (l *Ledger) enqueue(ctx context.Context, req *request) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	default:
+		return ErrBusy
 	}
 }
+
+// QueueDepth returns how many appends are waiting for the sequencer.
+func (l *Ledger) QueueDepth() int { return len(l.reqs) }
 
 // Head returns org's current tree head.
 func (l *Ledger) Head(ctx context.Context, org string) (store.Head, error) {

@@ -57,7 +57,10 @@ func newSequencer(l *Ledger) *sequencer {
 }
 
 func (s *sequencer) run(orgs []string) {
-	defer close(s.l.done)
+	defer func() {
+		s.l.growth.closeAll()
+		close(s.l.done)
+	}()
 	// Logs may have grown past their last checkpoint before a crash: look
 	// at each in the first commit.
 	for _, org := range orgs {
@@ -149,6 +152,7 @@ func (s *sequencer) commit(batch []*request, final bool) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.CommitTimeout)
 	defer cancel()
+	start := time.Now()
 	err := s.l.st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		signed, settled = signed[:0], settled[:0]
 		clear(edges)
@@ -173,8 +177,12 @@ func (s *sequencer) commit(batch []*request, final bool) {
 		}
 		return nil
 	})
+	if s.l.cfg.OnCommit != nil {
+		s.l.cfg.OnCommit(CommitStats{Requests: len(batch), Events: appended(results), Duration: time.Since(start), Err: err})
+	}
 	if err != nil {
 		s.failed = err
+		s.l.failed.Store(true)
 		s.l.log.Error("ledger commit failed; refusing further writes", "err", err, "requests", len(batch))
 		for _, r := range batch {
 			r.done <- result{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
@@ -194,9 +202,23 @@ func (s *sequencer) commit(batch []*request, final bool) {
 		delete(s.grown, cp.org)
 		s.l.cps.publish(cp.org, cp.Checkpoint)
 	}
+	s.l.growth.grew(orgs)
 	for i, r := range batch {
 		r.done <- results[i]
 	}
+}
+
+// appended counts the events a batch added, duplicates left out.
+func appended(results []result) int {
+	n := 0
+	for _, res := range results {
+		for _, r := range res.receipts {
+			if !r.Duplicate {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // due returns the logs to sign in this commit: those that grew, in this
