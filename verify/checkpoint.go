@@ -75,3 +75,10 @@ func OpenCheckpoint(signed []byte, verifierKey, origin string) (Checkpoint, erro
 	}
 	return c, nil
 }
+
+// Origin returns the origin of org's checkpoints signed with the key whose
+// verifier key is verifierKey: "<key name>/org/<org>".
+func Origin(verifierKey, org string) string {
+	name, _, _ := strings.Cut(verifierKey, "+")
+	return name + "/org/" + org
+}

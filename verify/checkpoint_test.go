@@ -205,3 +205,10 @@ func FuzzParseCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+func TestOrigin(t *testing.T) {
+	_, vkey := newKey(t, "stele.example")
+	if got, want := verify.Origin(vkey, "acme"), "stele.example/org/acme"; got != want {
+		t.Errorf("Origin(%q, acme) = %q, want %q", vkey, got, want)
+	}
+}

@@ -47,7 +47,7 @@ type Record struct {
 
 // An Actor is who did it. Type is one of user, api_key or system.
 type Actor struct {
-	Type  string `json:"type"`
+	Type  string `json:"type,omitempty"` // absent in an entry: user
 	ID    string `json:"id,omitempty"`
 	Email string `json:"email,omitempty"`
 	Name  string `json:"name,omitempty"`

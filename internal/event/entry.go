@@ -192,6 +192,16 @@ func nonEmpty(d *decoder) (string, bool, error) {
 	return s, ok, err
 }
 
+// CheckIdent returns an *Error if s may not name someone or something in
+// a record (see checkIdent): a service that puts a name it accepted into
+// an audit event checks the name with it first.
+func CheckIdent(s string) error {
+	if err := checkIdent(s); err != nil {
+		return err
+	}
+	return nil
+}
+
 // checkIdent refuses, in strings that identify someone or something, the
 // control characters (C0, DEL, C1) and the Unicode bidirectional controls:
 // they can make one name print as another on a screen or in a terminal.

@@ -1,0 +1,76 @@
+// Package auth says who is calling Stele and what they may do: the
+// platform token (the operator's credential) and organizations' API keys
+// with their scopes.
+package auth
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/steleaudit/stele/verify"
+)
+
+// A Scope is a permission an API key carries.
+type Scope string
+
+const (
+	EventsWrite    Scope = "events:write"    // send events
+	EventsRead     Scope = "events:read"     // read and search events, proofs, checkpoints
+	Export         Scope = "export"          // export events
+	AlertsManage   Scope = "alerts:manage"   // manage alert rules
+	SettingsManage Scope = "settings:manage" // change the organization's settings
+	Admin          Scope = "admin"           // everything, including API keys
+)
+
+// Scopes lists every scope.
+var Scopes = []Scope{EventsWrite, EventsRead, Export, AlertsManage, SettingsManage, Admin}
+
+// ParseScopes validates names as scopes, in order, without repeats.
+func ParseScopes(names []string) ([]Scope, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("at least one scope is needed (one of %v)", Scopes)
+	}
+	out := make([]Scope, 0, len(names))
+	for _, n := range names {
+		s := Scope(n)
+		if !slices.Contains(Scopes, s) {
+			return nil, fmt.Errorf("unknown scope %q (scopes are %v)", n, Scopes)
+		}
+		if slices.Contains(out, s) {
+			return nil, fmt.Errorf("scope %q given twice", n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// A Principal is an authenticated caller.
+type Principal struct {
+	// Platform is set for the platform token, which may do anything in
+	// any organization.
+	Platform bool
+	// Org, KeyID and Scopes describe an API key.
+	Org    string
+	KeyID  string
+	Scopes []Scope
+}
+
+// Can reports whether p may act with scope s in org.
+func (p *Principal) Can(org string, s Scope) bool {
+	if p.Platform {
+		return true
+	}
+	return p.Org == org && (slices.Contains(p.Scopes, s) || slices.Contains(p.Scopes, Admin))
+}
+
+// Member reports whether org is p's organization (or p is the platform),
+// which decides whether org exists as far as p can tell.
+func (p *Principal) Member(org string) bool { return p.Platform || p.Org == org }
+
+// Actor returns p as the actor of the audit events its actions produce.
+func (p *Principal) Actor() verify.Actor {
+	if p.Platform {
+		return verify.Actor{Type: "system", ID: "platform", Name: "Platform"}
+	}
+	return verify.Actor{Type: "api_key", ID: p.KeyID}
+}

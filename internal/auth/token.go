@@ -1,0 +1,82 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+	"time"
+
+	"github.com/steleaudit/stele/internal/store"
+)
+
+// Credentials are random strings with a recognizable prefix, so that
+// secret scanners can find leaked ones:
+//
+//	stele_platform_<32 base32>          the platform token
+//	stele_key_<16 base32>_<32 base32>   an API key; key_<16 base32> is its id
+//
+// Both carry at least 160 random bits, so a fast hash (SHA-256) is a safe
+// way to store them: there is nothing to guess.
+const (
+	platformPrefix = "stele_platform_"
+	keyPrefix      = "stele_key_"
+	idLen          = 16
+	secretLen      = 32
+)
+
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func random(n int) string {
+	b := make([]byte, n*5/8)
+	rand.Read(b)
+	return b32.EncodeToString(b)
+}
+
+// Hash returns the stored form of a credential.
+func Hash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewPlatformToken returns a fresh platform token.
+func NewPlatformToken() string { return platformPrefix + random(secretLen) }
+
+// NewAPIKey returns a fresh API key for org and the record to store.
+func NewAPIKey(org, name string, scopes []Scope, now time.Time) (string, store.APIKey) {
+	id := random(idLen)
+	key := keyPrefix + id + "_" + random(secretLen)
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = string(s)
+	}
+	return key, store.APIKey{
+		ID:        "key_" + id,
+		Org:       org,
+		Name:      name,
+		Scopes:    names,
+		Hash:      Hash(key),
+		CreatedAt: now.UTC(),
+	}
+}
+
+// keyID returns the id of the API key token, if token has an API key's
+// form.
+func keyID(token string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, keyPrefix)
+	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' {
+		return "", false
+	}
+	for _, c := range []byte(rest[:idLen] + rest[idLen+1:]) {
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return "", false
+		}
+	}
+	return "key_" + rest[:idLen], true
+}
+
+// ValidKeyID reports whether id has the form of an API key id.
+func ValidKeyID(id string) bool {
+	_, ok := keyID(keyPrefix + strings.TrimPrefix(id, "key_") + "_" + strings.Repeat("a", secretLen))
+	return ok && strings.HasPrefix(id, "key_")
+}
