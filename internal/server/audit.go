@@ -1,0 +1,72 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/event"
+	"github.com/steleaudit/stele/verify"
+)
+
+// auditTimeout bounds writing an audit event of Stele's own, which is
+// detached from the client's cancellation: a client that hangs up must
+// not leave an action half-logged.
+const auditTimeout = 30 * time.Second
+
+// audit logs an action taken through Stele in c.org's log, and returns
+// once it is durable. It goes through the same parser as events sent by
+// platforms, so it is held to the same rules.
+func (s *Server) audit(r *http.Request, c *call, typ string, target *client.Target, details map[string]any) error {
+	e := client.Entry{
+		Actor:     c.p.Actor(),
+		Event:     typ,
+		Target:    target,
+		Details:   details,
+		IP:        clientIP(r),
+		UserAgent: headerText(r.UserAgent(), event.MaxStringSize),
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	rec, err := event.ParseEvent(b, s.cfg.Now(), s.cat)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
+	defer cancel()
+	_, _, err = s.led.Append(ctx, c.org, []*verify.Record{rec})
+	return err
+}
+
+// clientIP is the address the request came from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// headerText makes a header value fit to log: valid UTF-8, no control
+// characters, at most n bytes (cut on a rune boundary).
+func headerText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,121 @@
+// Package server is Stele's HTTP API (/v1), with its health, metrics and
+// OpenAPI endpoints. It authenticates every call, maps routes to the scope
+// they need in one table (routes.go), and turns every error into one
+// public envelope (errors.go): internal error text never reaches a client.
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/steleaudit/stele/internal/auth"
+	"github.com/steleaudit/stele/internal/event"
+	"github.com/steleaudit/stele/internal/ledger"
+	"github.com/steleaudit/stele/internal/store"
+)
+
+// Config configures a Server. Zero values take the defaults shown.
+type Config struct {
+	Store  store.Store
+	Ledger *ledger.Ledger
+	// PlatformToken is the operator's credential.
+	PlatformToken string
+	// Catalog is the event catalog (event.Default()).
+	Catalog *event.Catalog
+	Log     *slog.Logger // default: discard
+	// RateLimit is how many requests a second one credential may make,
+	// with bursts of RateBurst (1000/s, bursts of 2000). Negative: none.
+	RateLimit float64
+	RateBurst int
+	// Metrics collects what /metrics serves; make it with NewMetrics
+	// before the ledger, to give the ledger its ObserveCommit. Default: a
+	// new one, without the ledger's batch metrics.
+	Metrics *Metrics
+	// BaseURL is where clients reach the server, for links it hands out.
+	BaseURL string
+	// Now returns the current time (time.Now).
+	Now func() time.Time
+}
+
+// A Server serves Stele's HTTP API.
+type Server struct {
+	cfg     Config
+	st      store.Store
+	led     *ledger.Ledger
+	cat     *event.Catalog
+	log     *slog.Logger
+	authn   *auth.Authenticator
+	limits  *limiter
+	metrics *Metrics
+	mux     *http.ServeMux
+
+	mu    sync.Mutex
+	known map[string]bool // guarded by mu: registered orgs (never unregistered)
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed by Drain
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Ledger == nil {
+		return nil, errors.New("server: Config needs a Store and a Ledger")
+	}
+	if cfg.PlatformToken == "" {
+		return nil, errors.New("server: Config needs a PlatformToken")
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = event.Default()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 1000
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(2000, int(cfg.RateLimit))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watchQueue(cfg.Ledger)
+	s := &Server{
+		cfg:      cfg,
+		st:       cfg.Store,
+		led:      cfg.Ledger,
+		cat:      cfg.Catalog,
+		log:      cfg.Log,
+		authn:    auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
+		limits:   newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		metrics:  cfg.Metrics,
+		mux:      http.NewServeMux(),
+		known:    map[string]bool{},
+		stopping: make(chan struct{}),
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Drain ends live streams and makes /readyz fail, so that a shutdown does
+// not wait on clients that never hang up. Register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) Drain() { s.stopOnce.Do(func() { close(s.stopping) }) }
+
+func (s *Server) isStopping() bool {
+	select {
+	case <-s.stopping:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/steleaudit/stele/internal/store"
+)
+
+const (
+	heartbeat   = 15 * time.Second
+	streamChunk = 256 // events read per store transaction
+)
+
+// streamEvents is a live tail as Server-Sent Events: each new event of the
+// organization as an "event" message whose id is its seq. It starts after
+// ?after=SEQ or the Last-Event-ID a reconnecting client sends, else at the
+// events appended from now on.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := onlyParams(r, "after"); err != nil {
+		return err
+	}
+	next := int64(-1)
+	for _, v := range []string{r.URL.Query().Get("after"), r.Header.Get("Last-Event-ID")} {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < -1 || n == math.MaxInt64 {
+			return invalid("after", "want the seq of the last event seen")
+		}
+		next = n + 1
+		break
+	}
+	if next < 0 {
+		h, err := s.head(r.Context(), c.org)
+		if err != nil {
+			return err
+		}
+		next = h.Size
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(": stele live tail\n\n"))
+	if err := rc.Flush(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		grown := s.led.Watch(c.org) // before reading, so no append is missed
+		var err error
+		if next, err = s.sendNew(r.Context(), w, c.org, next); err != nil {
+			return err
+		}
+		if err := rc.Flush(); err != nil {
+			return nil // the client is gone
+		}
+		select {
+		case <-grown:
+			if s.led.Closed() {
+				return nil
+			}
+		case <-tick.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
+				return nil
+			}
+		case <-r.Context().Done():
+			return nil
+		case <-s.stopping:
+			return nil
+		}
+	}
+}
+
+// sendNew writes org's events from seq next on as SSE messages, and
+// returns the seq after the last one written.
+func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string, next int64) (int64, error) {
+	for {
+		h, err := s.head(ctx, org)
+		if err != nil || next >= h.Size {
+			return next, err
+		}
+		end := min(h.Size, next+streamChunk)
+		var buf []byte
+		err = s.st.Read(ctx, func(ctx context.Context, rd store.Reader) error {
+			buf = buf[:0]
+			return rd.Events(ctx, org, next, end, func(e *store.Event) error {
+				ev, err := eventJSON(e)
+				if err != nil {
+					return err
+				}
+				data, err := json.Marshal(ev)
+				if err != nil {
+					return err
+				}
+				buf = append(buf, "id: "...)
+				buf = strconv.AppendInt(buf, e.Seq, 10)
+				buf = append(buf, "\nevent: event\ndata: "...)
+				buf = append(buf, data...)
+				buf = append(buf, "\n\n"...)
+				return nil
+			})
+		})
+		if err != nil {
+			return next, err
+		}
+		next = end // a row missing from the store is skipped, not waited for
+		if _, err := w.Write(buf); err != nil {
+			return next, nil
+		}
+	}
+}
+
+// head reads org's tree head.
+func (s *Server) head(ctx context.Context, org string) (store.Head, error) {
+	return s.led.Head(ctx, org)
+}
