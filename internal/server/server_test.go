@@ -37,6 +37,7 @@ type serverOpts struct {
 	rateLimit float64
 	rateBurst int
 	maxQueue  int
+	wrap      func(store.Store) store.Store // to make the store misbehave
 }
 
 func newTestServer(t *testing.T, opts ...serverOpts) *testServer {
@@ -53,16 +54,20 @@ func newTestServer(t *testing.T, opts ...serverOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var led0 store.Store = st
+	if o.wrap != nil {
+		led0 = o.wrap(st)
+	}
 	key, err := ledger.ParseKey(testSigningKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := server.NewMetrics()
-	led, err := ledger.Open(ctx, ledger.Config{Store: st, Key: key, OnCommit: m.ObserveCommit, MaxQueue: o.maxQueue})
+	led, err := ledger.Open(ctx, ledger.Config{Store: led0, Key: key, OnCommit: m.ObserveCommit, MaxQueue: o.maxQueue})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, Ledger: led, PlatformToken: platformToken,
+	srv, err := server.New(server.Config{Store: led0, Ledger: led, PlatformToken: platformToken,
 		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
