@@ -15,7 +15,7 @@ import (
 // while gate is closed.
 type flakyStore struct {
 	store.Store
-	fail atomic.Bool
+	fail    atomic.Bool
 	mu      sync.Mutex
 	gate    chan struct{} // nil: open
 	entered chan struct{} // told when a transaction waits at the gate
