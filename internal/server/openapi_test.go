@@ -39,7 +39,7 @@ var openAPI struct {
 
 // loadOpenAPI returns openapi.json, checked with openapi3's Validate, and a
 // router over it.
-func loadOpenAPI(t *testing.T) (*openapi3.T, routers.Router) {
+func loadOpenAPI(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
 	openAPI.once.Do(func() {
 		openAPI.err = func() error {
@@ -74,7 +74,7 @@ func loadOpenAPI(t *testing.T) (*openapi3.T, routers.Router) {
 // route and its status must be documented and the answer must match. The
 // request is checked too when the answer is a success: tests send broken
 // requests on purpose, and those must fail, not match.
-func validating(t *testing.T, rt http.RoundTripper) http.RoundTripper {
+func validating(t testing.TB, rt http.RoundTripper) http.RoundTripper {
 	t.Helper()
 	_, router := loadOpenAPI(t)
 	if rt == nil {
@@ -84,7 +84,7 @@ func validating(t *testing.T, rt http.RoundTripper) http.RoundTripper {
 }
 
 type validator struct {
-	t      *testing.T
+	t      testing.TB
 	next   http.RoundTripper
 	router routers.Router
 }

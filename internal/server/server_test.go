@@ -24,7 +24,7 @@ const platformToken = "stele_platform_testtesttesttesttesttesttesttest"
 // A testServer is a real server on 127.0.0.1 over a real SQLite store.
 // When the test ends, the ledger is closed and the whole store checked.
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	URL      string
 	st       store.Store
 	led      *ledger.Ledger
@@ -40,7 +40,7 @@ type serverOpts struct {
 	wrap      func(store.Store) store.Store // to make the store misbehave
 }
 
-func newTestServer(t *testing.T, opts ...serverOpts) *testServer {
+func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
 	t.Helper()
 	var o serverOpts
 	if len(opts) > 0 {
@@ -92,7 +92,7 @@ func newTestServer(t *testing.T, opts ...serverOpts) *testServer {
 
 var signingKey string
 
-func testSigningKey(t *testing.T) string {
+func testSigningKey(t testing.TB) string {
 	if signingKey == "" {
 		k, err := ledger.GenerateKey("stele.test")
 		if err != nil {
