@@ -2,8 +2,19 @@
 //
 // Usage:
 //
-//	stele verify --data DIR [--key VERIFIER_KEY]   check every log in a data directory
-//	stele keygen --out FILE [--name NAME]          write a new checkpoint signing key
+//	stele server [--addr ADDR] [--data DIR] [--dev]     run the service
+//	stele orgs create|get                               manage organizations (platform token)
+//	stele keys create|list|revoke                       manage an organization's API keys
+//	stele events send|list                              send events (stdin or flags), list them
+//	stele tail                                          stream new events as they arrive
+//	stele checkpoint [--size N] [--verify]              print a signed checkpoint
+//	stele verify --data DIR                             check a data directory offline
+//	stele verify --url URL --org ORG --state FILE       check a server's log online
+//	stele bench                                         load-test a server
+//	stele keygen --out FILE [--name NAME]               write a new checkpoint signing key
+//
+// Client commands find their server with --url, --token and --org, or
+// STELE_URL, STELE_TOKEN and STELE_ORG.
 package main
 
 import (
@@ -25,7 +36,14 @@ type command struct {
 }
 
 var commands = []command{
-	{"verify", "check every log in a data directory from first principles", runVerify},
+	{"server", "run the service", runServer},
+	{"events", "send or list events (events send | events list)", runEvents},
+	{"tail", "stream an organization's new events as they arrive", runTail},
+	{"checkpoint", "print an organization's latest signed checkpoint", runCheckpoint},
+	{"orgs", "manage organizations (orgs create | orgs get)", runOrgs},
+	{"keys", "manage API keys (keys create | keys list | keys revoke)", runKeys},
+	{"verify", "check a log: offline from a data directory, or online against a server", runVerify},
+	{"bench", "load-test a server with realistic events", runBench},
 	{"keygen", "write a new checkpoint signing key", runKeygen},
 }
 
@@ -65,6 +83,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: stele <command> [flags]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 }

@@ -569,6 +569,12 @@ func TestStream(t *testing.T) {
 	if err != errStop || fmt.Sprint(resumed) != fmt.Sprint([]int64{start + 3, start + 4}) || last != start+3 {
 		t.Errorf("resumed %v (last %d, %v), want [%d %d]", resumed, last, err, start+3, start+4)
 	}
+	// A tail from now says where it started, with no event yet.
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel3()
+	if last, _ := admin.Tail(ctx3, "acme", client.FromNow, func(*client.Event) error { return nil }); last != ts.treeSize("acme")-1 {
+		t.Errorf("a tail from now, with no event, returned %d, want %d", last, ts.treeSize("acme")-1)
+	}
 	// A stream ends when the server drains.
 	done := make(chan error, 1)
 	go func() {

@@ -29,8 +29,11 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, c *call) err
 	} else {
 		cp, err = s.led.LatestCheckpoint(r.Context(), c.org)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) && r.URL.Query().Has("size") {
 		return &apiError{status: http.StatusNotFound, code: "not_found", message: "no checkpoint signed at this size (yet)"}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return &apiError{status: http.StatusNotFound, code: "not_found", message: "no checkpoint signed yet"}
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -19,7 +20,8 @@ const (
 // streamEvents is a live tail as Server-Sent Events: each new event of the
 // organization as an "event" message whose id is its seq. It starts after
 // ?after=SEQ or the Last-Event-ID a reconnecting client sends, else at the
-// events appended from now on.
+// events appended from now on. Its first message, an id alone, says after
+// which seq it starts.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := onlyParams(r, "after"); err != nil {
 		return err
@@ -49,7 +51,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(": stele live tail\n\n"))
+	// An id with no data tells the client where the tail starts, so that
+	// it can resume from there even before any event came.
+	fmt.Fprintf(w, ": stele live tail\nid: %d\n\n", next-1)
 	if err := rc.Flush(); err != nil {
 		return err
 	}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones for organizations, whatever the host has
+
+	"github.com/steleaudit/stele/internal/auth"
+	"github.com/steleaudit/stele/internal/ledger"
+	"github.com/steleaudit/stele/internal/server"
+	"github.com/steleaudit/stele/internal/store/sqlite"
+)
+
+// serverConfig is everything `stele server` is configured by. Each field
+// is a flag, and a STELE_* environment variable when the flag is not given.
+type serverConfig struct {
+	// Addr is the address to listen on (--addr, STELE_ADDR).
+	Addr string
+	// Data is the data directory: the store (stele.db), the signing key
+	// (signing.key) unless SigningKey is set, and the platform token
+	// (platform-token) unless STELE_PLATFORM_TOKEN is set (--data,
+	// STELE_DATA).
+	Data string
+	// SigningKey is a file holding the checkpoint signing key, for keys
+	// the operator manages (--signing-key, STELE_SIGNING_KEY). Default:
+	// <Data>/signing.key, created on first start.
+	SigningKey string
+	// KeyName names a signing key created on first start, and so the
+	// origin of every checkpoint (--key-name, STELE_KEY_NAME).
+	KeyName string
+	// RateLimit is the requests per second one credential may make
+	// (--rate-limit, STELE_RATE_LIMIT); negative: no limit.
+	RateLimit float64
+	// Dev seeds a demo organization with realistic events and writes
+	// <Data>/dev-credentials.json (--dev, STELE_DEV).
+	Dev bool
+	// LogLevel is debug, info, warn or error (--log-level, STELE_LOG_LEVEL).
+	LogLevel string
+	// ShutdownTimeout bounds a graceful shutdown (--shutdown-timeout,
+	// STELE_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+}
+
+func (c *serverConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.Data, "data", "./stele-data", "data directory")
+	fs.StringVar(&c.SigningKey, "signing-key", "", "checkpoint signing key file (default <data>/signing.key, created if missing)")
+	fs.StringVar(&c.KeyName, "key-name", "stele.local", "name of a signing key created on first start")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 1000, "requests per second per credential (negative: no limit)")
+	fs.BoolVar(&c.Dev, "dev", false, "seed a demo organization with realistic events")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serverConfig
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return err
+	}
+	token, err := platformToken(cfg.Data, stdout)
+	if err != nil {
+		return err
+	}
+	keyPath := cfg.SigningKey
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.Data, "signing.key")
+	}
+	key, err := ledger.LoadOrCreateKey(keyPath, cfg.KeyName)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "stele.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	metrics := server.NewMetrics()
+	led, err := ledger.Open(ctx, ledger.Config{Store: st, Key: key, Log: log, OnCommit: metrics.ObserveCommit})
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	baseURL := "http://" + ln.Addr().String()
+	srv, err := server.New(server.Config{
+		Store: st, Ledger: led, PlatformToken: token, Log: log,
+		RateLimit: cfg.RateLimit, Metrics: metrics, BaseURL: baseURL,
+	})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	hs.RegisterOnShutdown(srv.Drain)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("listening", "url", baseURL, "data", cfg.Data, "verifier_key", key.VerifierKey)
+	fmt.Fprintf(stdout, "stele: serving %s (data in %s)\n", baseURL, cfg.Data)
+
+	if cfg.Dev {
+		if err := seedDev(ctx, cfg.Data, baseURL, token, stdout); err != nil {
+			hs.Close()
+			return fmt.Errorf("couldn't seed the demo organization: %w", err)
+		}
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful: stop accepting and let requests in flight finish (their
+	// appends commit or fail, never half), then drain the sequencer and
+	// close the store (the deferred calls).
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at shutdown", "err", err)
+	}
+	return nil
+}
+
+// fromEnv names the flags that fall back to STELE_* environment
+// variables: the server's configuration, and where client commands find
+// their server. Others (--id, --seq, --count ...) come from the command
+// line only, so that an unrelated variable cannot fill them in.
+var fromEnv = map[string]bool{
+	"addr": true, "data": true, "signing-key": true, "key-name": true, "rate-limit": true,
+	"dev": true, "log-level": true, "shutdown-timeout": true,
+	"url": true, "token": true, "org": true,
+}
+
+// parseFlags parses args, then sets each flag of fromEnv not given from
+// its STELE_* environment variable (--rate-limit from STELE_RATE_LIMIT).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "STELE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := os.LookupEnv(env)
+		if given[f.Name] || !fromEnv[f.Name] || !ok || err != nil {
+			return
+		}
+		if e := f.Value.Set(v); e != nil {
+			err = fmt.Errorf("%w: %s=%q: %v", errUsage, env, v, e)
+		}
+	})
+	return err
+}
+
+// platformToken returns STELE_PLATFORM_TOKEN, or the token kept in
+// <data>/platform-token, creating that file (mode 0600) on first start.
+func platformToken(data string, stdout io.Writer) (string, error) {
+	if t := os.Getenv("STELE_PLATFORM_TOKEN"); t != "" {
+		if len(t) < 32 {
+			return "", errors.New("STELE_PLATFORM_TOKEN is too short to be secret: use 32 characters or more")
+		}
+		return t, nil
+	}
+	path := filepath.Join(data, "platform-token")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		t := strings.TrimSpace(string(b))
+		if len(t) < 32 {
+			return "", fmt.Errorf("%s is too short to hold a platform token", path)
+		}
+		return t, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	t := auth.NewPlatformToken()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(t + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "stele: created a platform token in %s\n", path)
+	return t, nil
+}
