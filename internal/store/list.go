@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/steleaudit/stele/internal/query"
 )
 
 // A Filter selects events of one organization for List. Its times may be
@@ -17,6 +19,10 @@ type Filter struct {
 	After *Position
 	// Limit is the most events listed; it must be positive.
 	Limit int
+	// Query, when set, lists only the events matching it, with the
+	// semantics its package documents. Its timestamp terms AND with Since
+	// and Until.
+	Query *query.Query
 }
 
 // A Position is an event's place in List's order.

@@ -77,6 +77,7 @@ type Store interface {
 type Reader interface {
 	OrgReader
 	Lister
+	Counter
 	// Orgs returns the id of every organization with a log, sorted.
 	Orgs(ctx context.Context) ([]string, error)
 	// Head returns org's tree head, or ErrNotFound if org has no log.

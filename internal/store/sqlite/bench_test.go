@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/event"
+	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/simulate"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/verify"
 )
@@ -132,7 +137,7 @@ func appendBatch(ctx context.Context, s store.Store, b map[string][]*store.Event
 
 // searchIndexes are the indexes only search needs, which
 // BenchmarkAppend/indexes=ids drops to show what they cost.
-var searchIndexes = []string{"events_ts", "events_event", "events_actor", "events_target"}
+var searchIndexes = []string{"events_ts", "events_event", "events_actor", "events_actor_id", "events_target", "events_target_name"}
 
 // BenchmarkAppend measures plain ingest: durable transactions of 1000
 // events, each organization's head locked and set, no hashing. The
@@ -221,6 +226,146 @@ func BenchmarkList(b *testing.B) {
 					b.Fatalf("List(%s) = %d events, %v, want 100", org, n, err)
 				}
 			}
+		})
+	}
+}
+
+// searchFixtureSize is how many events BenchmarkSearch's organization has.
+const searchFixtureSize = 300_000
+
+// searchFixture opens a store holding one organization, "acme", of
+// searchFixtureSize simulated events over 90 days, built in dir, or kept
+// in $STELE_SEARCH_FIXTURE (a directory, built there when it holds no
+// store) to spare the next runs.
+func searchFixture(b *testing.B, dir string) *DB {
+	if d := os.Getenv("STELE_SEARCH_FIXTURE"); d != "" {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			b.Fatal(err)
+		}
+		dir = d
+	}
+	path := filepath.Join(dir, "stele.db")
+	_, err := os.Stat(path)
+	built := err == nil
+	db, err := Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if built {
+		return db
+	}
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 0, 90)
+	entries := simulate.New(simulate.Config{Seed: 1, Start: start, End: end, Members: 300}).History(searchFixtureSize)
+	var seq int64
+	for i := 0; i < len(entries); i += event.MaxBatchEvents {
+		body, err := json.Marshal(client.EntryBatch{Events: entries[i:min(i+event.MaxBatchEvents, len(entries))]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs, err := event.ParseBatch(body, end.Add(time.Minute), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch := make([]*store.Event, len(recs))
+		for j, r := range recs {
+			r.Org, r.ReceivedAt = "acme", r.Timestamp
+			batch[j] = &store.Event{Seq: seq, Record: *r}
+			seq++
+		}
+		if err := appendBatch(b.Context(), db, map[string][]*store.Event{"acme": batch}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := db.w.ExecContext(b.Context(), "PRAGMA optimize"); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkSearch measures the first page (50 events) of searches of an
+// organization of searchFixtureSize events: the seed's common searches
+// and one of each qualifier, wildcards included, each in a read
+// transaction of its own. Values are taken from the data: {email} is a
+// member's email, {project} and {finding} a project's and a finding's
+// id, {title} a finding's title, {key} an API key's id and {ip} a member's
+// address.
+func BenchmarkSearch(b *testing.B) {
+	db := searchFixture(b, b.TempDir())
+	defer db.Close()
+	pick := func(q string) string {
+		var s string
+		if err := db.r.QueryRowContext(b.Context(), q).Scan(&s); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+		return s
+	}
+	values := strings.NewReplacer(
+		"{email}", pick(`SELECT actor_email FROM events WHERE event = 'finding.assigned' GROUP BY actor_email ORDER BY count(*) DESC LIMIT 1`),
+		"{project}", pick(`SELECT target_id FROM events WHERE target_type = 'project' ORDER BY key LIMIT 1`),
+		"{finding}", pick(`SELECT target_id FROM events WHERE target_type = 'finding' ORDER BY key DESC LIMIT 1`),
+		"{title}", pick(`SELECT target_name FROM events WHERE target_type = 'finding' ORDER BY key DESC LIMIT 1`),
+		"{key}", pick(`SELECT actor_id FROM events WHERE actor_type = 'api_key' ORDER BY key DESC LIMIT 1`),
+		"{ip}", pick(`SELECT ip FROM events WHERE actor_type = 'user' AND ip <> '' ORDER BY key DESC LIMIT 1`),
+	)
+	var now time.Time
+	err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+		return r.List(ctx, "acme", store.Filter{Limit: 1}, func(e *store.Event) error {
+			now = e.Timestamp
+			return nil
+		})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, text := range []string{
+		// The seed's common searches.
+		"actor:{email} event:finding.assigned",
+		"event:auth.failed",
+		"target:{project}",
+		"event:*.deleted",
+		// One qualifier.
+		"actor:{email}",
+		"actor:{key}",
+		"actor:*@blockforge.example",
+		"actor:ali*",
+		"event:finding.status_changed",
+		"event:auth.*",
+		"event:auth.login,auth.logout,auth.failed",
+		"target:{finding}",
+		"target:project-*",
+		`target:"{title}"`,
+		"category:settings",
+		"ip:{ip}",
+		"ip:203.0.113.0/24",
+		"actor_type:api_key",
+		"user_agent:*Firefox*",
+		"timestamp:>-24h",
+		"details.new_status:fixed",
+		"reentrancy",
+		"-event:auth.*",
+	} {
+		text = values.Replace(text)
+		q, err := query.Parse(text, now)
+		if err != nil {
+			b.Fatalf("Parse(%q) = %v", text, err)
+		}
+		b.Run(text, func(b *testing.B) {
+			f := store.Filter{Query: q, Limit: 50}
+			n := 0
+			for b.Loop() {
+				n = 0
+				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+					return r.List(ctx, "acme", f, func(*store.Event) error {
+						n++
+						return nil
+					})
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "events")
 		})
 	}
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -31,12 +32,21 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 	if err != nil {
 		return fmt.Errorf("couldn't list events: %w", err)
 	}
-	rows, err := r.stmt(ctx, r.s.list).QueryContext(ctx, num, lo, hi.ts, hi.seq, f.Limit)
+	s := newEventScanner(org)
+	var rows *sql.Rows
+	if f.Query == nil || len(f.Query.Terms) == 0 {
+		rows, err = r.stmt(ctx, r.s.list).QueryContext(ctx, num, lo, hi.ts, hi.seq, f.Limit)
+	} else {
+		rows, err = r.search(ctx, num, f)
+		s.dest = append(s.dest, new(int64)) // its last column, the key
+	}
 	if err != nil {
 		return fmt.Errorf("couldn't list events: %w", err)
 	}
+	if rows == nil {
+		return nil
+	}
 	defer rows.Close()
-	s := newEventScanner(org)
 	for rows.Next() {
 		e, err := s.scan(rows)
 		if err != nil {

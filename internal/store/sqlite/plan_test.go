@@ -12,54 +12,6 @@ import (
 	"github.com/steleaudit/stele/internal/store"
 )
 
-// searchShapes are the query shapes the search feature will run for a page
-// of results, each with what its plan must use. None may scan events or an index of it whole;
-// only those marked sorts may sort in a temporary B-tree.
-var searchShapes = []struct {
-	name  string
-	query string
-	args  []any // after the org number
-	want  string
-	sorts bool
-}{
-	{"newest first",
-		`SELECT * FROM events WHERE org = ? ORDER BY seq DESC LIMIT 50`, nil,
-		"SEARCH events USING INDEX events_seq (org=?)", false},
-	{"newest first, next page",
-		`SELECT * FROM events WHERE org = ? AND seq < ? ORDER BY seq DESC LIMIT 50`, []any{100},
-		"SEARCH events USING INDEX events_seq (org=? AND seq<?)", false},
-	{"event",
-		`SELECT * FROM events WHERE org = ? AND event = ? ORDER BY key DESC LIMIT 50`, []any{"auth.login"},
-		"SEARCH events USING INDEX events_event (org=? AND event=?)", false},
-	{"event, next page",
-		`SELECT * FROM events WHERE org = ? AND event = ? AND key < ? ORDER BY key DESC LIMIT 50`, []any{"auth.login", 1000},
-		"SEARCH events USING INDEX events_event (org=? AND event=? AND rowid<?)", false},
-	{"event prefix",
-		`SELECT * FROM events WHERE org = ? AND event LIKE 'auth.%' ORDER BY key DESC LIMIT 50`, nil,
-		"SEARCH events USING INDEX events_event (org=? AND event>? AND event<?)", true},
-	{"event prefix, bound",
-		`SELECT * FROM events WHERE org = ? AND event LIKE ? ESCAPE '\' ORDER BY key DESC LIMIT 50`, []any{`auth.%`},
-		"SEARCH events USING INDEX events_event (org=? AND event>? AND event<?)", true},
-	{"actor",
-		`SELECT * FROM events WHERE org = ? AND actor_email = ? ORDER BY key DESC LIMIT 50`, []any{"User.1@Org-0.example.com"},
-		"SEARCH events USING INDEX events_actor (org=? AND actor_email=?)", false},
-	{"actor prefix",
-		`SELECT * FROM events WHERE org = ? AND actor_email LIKE ? ESCAPE '\' ORDER BY key DESC LIMIT 50`, []any{`user.1%`},
-		"SEARCH events USING INDEX events_actor (org=? AND actor_email>? AND actor_email<?)", true},
-	{"target",
-		`SELECT * FROM events WHERE org = ? AND target_id = ? ORDER BY key DESC LIMIT 50`, []any{"finding-00000001"},
-		"SEARCH events USING INDEX events_target (org=? AND target_id=?)", false},
-	{"time range",
-		`SELECT * FROM events WHERE org = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 50`, []any{0, 1 << 62},
-		"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)", false},
-	{"id",
-		`SELECT seq FROM events WHERE org = ? AND id_hash = ? AND id = ?`, []any{12345, "x"},
-		"SEARCH events USING INDEX events_id (org=? AND id_hash=?)", false},
-	{"event in a time range",
-		`SELECT * FROM events WHERE org = ? AND event = ? AND ts >= ? AND ts < ? ORDER BY key DESC LIMIT 50`, []any{"auth.login", 0, 1 << 62},
-		"SEARCH events USING INDEX events_", true},
-}
-
 // storeShapes are the store's own statements, with what their plans use.
 var storeShapes = []struct {
 	name  string
@@ -147,9 +99,6 @@ func TestPlans(t *testing.T) {
 		sorts       bool
 	}
 	var shapes []shape
-	for _, s := range searchShapes {
-		shapes = append(shapes, shape{"search: " + s.name, s.query, s.args, s.want, s.sorts})
-	}
 	for _, s := range storeShapes {
 		shapes = append(shapes, shape{s.name, s.query, s.args, s.want, s.sorts})
 	}

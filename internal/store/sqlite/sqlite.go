@@ -4,6 +4,10 @@
 //
 // Every commit is fsync'd (synchronous=FULL) before ReadWrite returns, and
 // secure_delete is on, so erased plaintext leaves no copy in free pages.
+//
+// List compiles a query of package query to SQL (search.go), with the help
+// of SQL functions the package registers with the driver for every
+// connection of the process (funcs.go).
 package sqlite
 
 import (
@@ -34,6 +38,8 @@ type DB struct {
 	writing chan struct{}
 
 	ws, rs *statements // prepared on w and r
+
+	known *knownRows // of the tables of distinct values, for Append
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,7 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("couldn't create database: %w", err)
 	}
-	db := &DB{writing: make(chan struct{}, 1)}
+	db := &DB{writing: make(chan struct{}, 1), known: newKnownRows()}
 	if err := db.open(ctx, abs, c); err != nil {
 		db.closeConns()
 		return nil, err
@@ -267,7 +273,7 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 		return fmt.Errorf("couldn't begin write: %w", err)
 	}
 	defer sqlTx.Rollback() // after Commit, a no-op
-	t := new(tx)
+	t := &tx{known: db.known}
 	t.init(sqlTx, db.ws)
 	if err := f(ctx, t); err != nil {
 		return err
@@ -275,5 +281,6 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
+	db.known.add(t.written)
 	return nil
 }

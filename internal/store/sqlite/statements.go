@@ -35,6 +35,35 @@ const (
 		target_type, target_id, target_name, ip, user_agent,
 		details, personal, salt, commitments)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// Rows of the tables of distinct values, which search looks up.
+	insertEventType = `INSERT INTO event_types (org, category, event) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	insertActor = `INSERT INTO actors (org, text, email, id) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	insertTarget = `INSERT INTO targets (org, text, id, name) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	selectEventTypes = `SELECT category, event FROM event_types WHERE org = ?`
+	// selectActors and selectTargets take the range of texts a value's
+	// literal start allows, the value as a pattern for stele_match, and a
+	// limit.
+	selectActors = `SELECT DISTINCT email, id FROM actors
+		WHERE org = ?1 AND text BETWEEN ?2 AND ?3 AND stele_match(?4, 0, text) LIMIT ?5`
+	selectTargets = `SELECT DISTINCT id, name FROM targets
+		WHERE org = ?1 AND text BETWEEN ?2 AND ?3 AND stele_match(?4, 0, text) LIMIT ?5`
+	// selectTargetIDs returns the first ?4 distinct target ids from ?2 to
+	// ?3, a seek in events_target each.
+	selectTargetIDs = `WITH RECURSIVE ids (id) AS (
+			SELECT (SELECT target_id FROM events INDEXED BY events_target
+				WHERE org = ?1 AND target_id <> '' AND target_id BETWEEN ?2 AND ?3
+				ORDER BY target_id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT target_id FROM events INDEXED BY events_target
+				WHERE org = ?1 AND target_id <> '' AND target_id > ids.id AND target_id <= ?3
+				ORDER BY target_id LIMIT 1)
+			FROM ids WHERE ids.id IS NOT NULL
+			LIMIT ?4)
+		SELECT id FROM ids WHERE id IS NOT NULL`
+
 	// selectIDs takes the id hashes as a JSON array, so one query answers
 	// for a whole batch; the caller compares the ids themselves.
 	selectIDs = `SELECT id, seq FROM events
@@ -96,10 +125,13 @@ const (
 type statements struct {
 	orgs, orgNum, head                        *sql.Stmt
 	events, event, list, ids, tiles           *sql.Stmt
+	eventTypes, actors, targets, targetIDs    *sql.Stmt
 	checkpoints, checkpoint, latestCheckpoint *sql.Stmt
 	org, apiKey, apiKeys                      *sql.Stmt
 	insertOrg, updateHead, insertEvent        *sql.Stmt
 	upsertTile, insertCheckpoint              *sql.Stmt
+	insertEventType, insertActor              *sql.Stmt
+	insertTarget                              *sql.Stmt
 	registerOrg, updateOrg                    *sql.Stmt
 	insertAPIKey, revokeAPIKey                *sql.Stmt
 	all                                       []*sql.Stmt
@@ -121,6 +153,10 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 		{&s.event, selectEvent},
 		{&s.list, selectList},
 		{&s.ids, selectIDs},
+		{&s.eventTypes, selectEventTypes},
+		{&s.actors, selectActors},
+		{&s.targets, selectTargets},
+		{&s.targetIDs, selectTargetIDs},
 		{&s.tiles, selectTiles},
 		{&s.checkpoints, selectCheckpoints},
 		{&s.checkpoint, selectCheckpoint},
@@ -134,6 +170,9 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 			def{&s.insertOrg, insertOrg},
 			def{&s.updateHead, updateHead},
 			def{&s.insertEvent, insertEvent},
+			def{&s.insertEventType, insertEventType},
+			def{&s.insertActor, insertActor},
+			def{&s.insertTarget, insertTarget},
 			def{&s.upsertTile, upsertTile},
 			def{&s.insertCheckpoint, insertCheckpoint},
 			def{&s.registerOrg, registerOrg},

@@ -19,6 +19,8 @@ import (
 // LockHead's promise hold for every organization at once.
 type tx struct {
 	reader
+	known   *knownRows // the DB's
+	written []knownRow // rows of distinct values written, known once committed
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -85,6 +87,9 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 		if _, err := insert.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("couldn't append event %d to %q: %w", e.Seq, org, conflict(err))
 		}
+	}
+	if err := t.insertDistinct(ctx, num, events); err != nil {
+		return fmt.Errorf("couldn't append to %q: %w", org, err)
 	}
 	return nil
 }

@@ -30,7 +30,10 @@
 //     nothing or everything), and After need not be an event's position;
 //   - List of an organization without a log or without events lists
 //     nothing, and is no error;
-//   - a canceled context fails reads and writes with context.Canceled.
+//   - a canceled context fails reads and writes with context.Canceled;
+//   - List with a Filter.Query lists the events that match it as package
+//     query documents, and pages through them like any list (RunQueries,
+//     whose query scripts are in testdata/queries).
 //
 // Strings in the suite's records are valid UTF-8 without NUL, which is all
 // PostgreSQL's text can hold.
@@ -90,6 +93,9 @@ func Run(t *testing.T, open Opener) {
 		{"list", testList},
 		{"list-pages", testListPages},
 		{"list-appending", testListAppending},
+		{"queries", RunQueries},
+		{"search-appending", testSearchAppending},
+		{"counts", testCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Facets are counts of an organization's events matching a filter.
+type Facets struct {
+	Total int64
+	// The most frequent values, most frequent first (ties by value), at
+	// most the number asked for: categories and events in full, actors
+	// (email, else id) and targets (id, else name) the top ones. Events
+	// without an actor identity or target are not counted in those.
+	Categories, Events, Actors, Targets []Count
+}
+
+// A Count is how many events have a value.
+type Count struct {
+	Value string
+	N     int64
+}
+
+// A Bucket is how many events fall in [Start, Start+width).
+type Bucket struct {
+	Start time.Time
+	N     int64
+	// ByCategory splits N by the events' categories.
+	ByCategory map[string]int64
+}
+
+// Counter counts events by filter.
+type Counter interface {
+	// Facets counts org's events matching f (its After and Limit are
+	// ignored), with at most top actors and targets.
+	Facets(ctx context.Context, org string, f Filter, top int) (Facets, error)
+	// Histogram counts org's events matching f in consecutive buckets of
+	// width (a divisor of a day: an hour, a day...), aligned to UTC
+	// midnight, from the bucket holding f.Since to the one holding the
+	// instant before f.Until; both must be set. Every bucket is in the
+	// answer, empty ones too, oldest first.
+	Histogram(ctx context.Context, org string, f Filter, width time.Duration) ([]Bucket, error)
+}
