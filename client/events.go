@@ -148,3 +148,46 @@ func trimNewline(b []byte) []byte {
 	}
 	return b
 }
+
+// SearchOptions select the events that Facets and Histogram count.
+type SearchOptions struct {
+	Query    string    // search query (q)
+	Range    string    // a date preset: 24h, 7d or 30d
+	From, To time.Time // timestamp range [From, To); zero: open
+}
+
+func (o SearchOptions) values() url.Values {
+	q := ListOptions{Query: o.Query, From: o.From, To: o.To}.values()
+	if o.Range != "" {
+		q.Set("range", o.Range)
+	}
+	return q
+}
+
+// Facets counts org's events matching o by category, event, actor and
+// target (the top ones; 0: the server's default).
+func (c *Client) Facets(ctx context.Context, org string, o SearchOptions, top int) (*Facets, error) {
+	q := o.values()
+	if top > 0 {
+		q.Set("top", strconv.Itoa(top))
+	}
+	var out Facets
+	if _, err := c.do(ctx, http.MethodGet, orgPath(org, "/events/facets"), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Histogram counts org's events matching o per bucket, "hour" or "day"
+// ("": the server chooses by the range).
+func (c *Client) Histogram(ctx context.Context, org string, o SearchOptions, bucket string) (*Histogram, error) {
+	q := o.values()
+	if bucket != "" {
+		q.Set("bucket", bucket)
+	}
+	var out Histogram
+	if _, err := c.do(ctx, http.MethodGet, orgPath(org, "/events/histogram"), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -148,3 +148,36 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 }
+
+// Facets are counts of the events matching a search (GET
+// /v1/orgs/{org}/events/facets): the total, and the most frequent values
+// of each field, most frequent first.
+type Facets struct {
+	Total      int64   `json:"total"`
+	Categories []Count `json:"categories"`
+	Events     []Count `json:"events"`
+	Actors     []Count `json:"actors"`
+	Targets    []Count `json:"targets"`
+}
+
+// A Count is how many events have a value.
+type Count struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// A Histogram counts the events matching a search per hour or day (GET
+// /v1/orgs/{org}/events/histogram), in UTC, oldest bucket first.
+type Histogram struct {
+	Bucket  string            `json:"bucket"` // "hour" or "day"
+	From    time.Time         `json:"from"`
+	To      time.Time         `json:"to"`
+	Buckets []HistogramBucket `json:"buckets"`
+}
+
+// A HistogramBucket counts the events of [Start, Start + one bucket).
+type HistogramBucket struct {
+	Start      time.Time        `json:"start"`
+	Count      int64            `json:"count"`
+	ByCategory map[string]int64 `json:"by_category,omitempty"`
+}

@@ -6,6 +6,7 @@
 //	stele orgs create|get                               manage organizations (platform token)
 //	stele keys create|list|revoke                       manage an organization's API keys
 //	stele events send|list                              send events (stdin or flags), list them
+//	stele search 'QUERY' [--since 7d] [--output csv]    search events
 //	stele tail                                          stream new events as they arrive
 //	stele checkpoint [--size N] [--verify]              print a signed checkpoint
 //	stele verify --data DIR                             check a data directory offline
@@ -38,6 +39,7 @@ type command struct {
 var commands = []command{
 	{"server", "run the service", runServer},
 	{"events", "send or list events (events send | events list)", runEvents},
+	{"search", "search an organization's events with the query language", runSearch},
 	{"tail", "stream an organization's new events as they arrive", runTail},
 	{"checkpoint", "print an organization's latest signed checkpoint", runCheckpoint},
 	{"orgs", "manage organizations (orgs create | orgs get)", runOrgs},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"math"
 	"net/http"
@@ -21,18 +22,12 @@ const (
 // listEvents answers one page of an organization's events, newest first,
 // with the cursor of the next page.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := onlyParams(r, "q", "from", "to", "limit", "cursor"); err != nil {
+	if err := onlyParams(r, append(searchParams, "limit", "cursor")...); err != nil {
 		return err
 	}
-	if r.URL.Query().Get("q") != "" {
-		return badRequest("unsupported_query", "q", "search queries are not supported by this server yet; filter by from and to")
-	}
-	var f store.Filter
-	var err error
-	if f.Since, err = timeParam(r, "from"); err != nil {
-		return err
-	}
-	if f.Until, err = timeParam(r, "to"); err != nil {
+	f, err := s.searchFilter(r)
+	none := errors.Is(err, errNoMatch)
+	if err != nil && !none {
 		return err
 	}
 	limit, err := intParam(r, "limit", defaultPage, maxPage)
@@ -49,6 +44,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 	}
 	out := client.EventList{Events: make([]client.Event, 0, f.Limit)}
+	if none {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
 	err = s.st.Read(r.Context(), func(ctx context.Context, rd store.Reader) error {
 		out.Events = out.Events[:0]
 		return rd.List(ctx, c.org, f, func(e *store.Event) error {

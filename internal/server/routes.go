@@ -47,6 +47,8 @@ func (s *Server) routes() {
 		{"POST /v1/orgs/{org}/events", orgScoped, auth.EventsWrite, false, s.sendEvents},
 		{"GET /v1/orgs/{org}/events", orgScoped, auth.EventsRead, true, s.listEvents},
 		{"GET /v1/orgs/{org}/events/stream", orgScoped, auth.EventsRead, true, s.streamEvents},
+		{"GET /v1/orgs/{org}/events/facets", orgScoped, auth.EventsRead, true, s.facets},
+		{"GET /v1/orgs/{org}/events/histogram", orgScoped, auth.EventsRead, true, s.histogram},
 		{"GET /v1/orgs/{org}/events/{seq}", orgScoped, auth.EventsRead, true, s.getEvent},
 		{"GET /v1/orgs/{org}/events/{seq}/leaf", orgScoped, auth.EventsRead, true, s.getLeaf},
 
