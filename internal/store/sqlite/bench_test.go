@@ -369,3 +369,53 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCounts times a 30-day histogram and facets of the search
+// fixture's organization (300k events over 60 days), unfiltered and with
+// a query.
+func BenchmarkCounts(b *testing.B) {
+	db := searchFixture(b, b.TempDir())
+	defer db.Close()
+	var now time.Time
+	err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+		return r.List(ctx, "acme", store.Filter{Limit: 1}, func(e *store.Event) error {
+			now = e.Timestamp
+			return nil
+		})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, text := range []string{"", "event:auth.failed", "-actor_type:system"} {
+		q, err := query.Parse(text, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f := store.Filter{Since: now.Add(-30 * 24 * time.Hour), Until: now.Add(time.Second)}
+		if text != "" {
+			f.Query = q
+		}
+		b.Run("histogram/day/q="+text, func(b *testing.B) {
+			for range b.N {
+				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+					_, err := r.Histogram(ctx, "acme", f, 24*time.Hour)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("facets/q="+text, func(b *testing.B) {
+			for range b.N {
+				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+					_, err := r.Facets(ctx, "acme", f, 10)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
