@@ -94,6 +94,9 @@ func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, widt
 	for t := first; t.Before(f.Until); t = t.Add(width) {
 		buckets = append(buckets, store.Bucket{Start: t})
 	}
+	if (f.Query == nil || len(f.Query.Terms) == 0) && width%time.Hour == 0 {
+		return buckets, wrapCount(r.histogramByHours(ctx, org, f, first, width, buckets))
+	}
 	where, args, ok, err := r.counting(ctx, org, f)
 	if err != nil || !ok {
 		return buckets, wrapCount(err)
@@ -132,4 +135,68 @@ func wrapCount(err error) error {
 		return nil
 	}
 	return fmt.Errorf("couldn't count events: %w", err)
+}
+
+// histogramByHours fills buckets (of width, numbered from first) with the
+// events of f's time range, which is all f selects: the whole hours from
+// event_hours, the partial hours at either end from the events.
+func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filter, first time.Time, width time.Duration, buckets []store.Bucket) error {
+	num, err := r.orgNum(ctx, org)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lo, hi, ok := listRange(f)
+	if !ok {
+		return nil
+	}
+	add := func(at int64, category string, n int64) {
+		b := (at - first.UnixNano()) / int64(width)
+		if b < 0 || b >= int64(len(buckets)) || n == 0 {
+			return
+		}
+		bk := &buckets[b]
+		bk.N += n
+		if bk.ByCategory == nil {
+			bk.ByCategory = map[string]int64{}
+		}
+		bk.ByCategory[category] += n
+	}
+	// Whole hours: [from, to). lo and hi.ts are inclusive bounds.
+	from, to := hourOf(lo), hourOf(hi.ts)
+	if from < lo {
+		from += int64(time.Hour)
+	}
+	if hi.ts-to == int64(time.Hour)-1 {
+		to += int64(time.Hour) // the last hour is whole too
+	}
+	scan := func(q string, args ...any) error {
+		rows, err := r.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var at, n int64
+			var category string
+			if err := rows.Scan(&at, &category, &n); err != nil {
+				return err
+			}
+			add(at, category, n)
+		}
+		return rows.Err()
+	}
+	const events = "SELECT ts, category, 1 FROM events INDEXED BY events_ts WHERE org = ? AND ts >= ? AND ts <= ?"
+	if from >= to {
+		return scan(events, num, lo, hi.ts)
+	}
+	if err := scan("SELECT hour, category, sum(n) FROM event_hours WHERE org = ? AND hour >= ? AND hour < ? GROUP BY hour, category", num, from, to); err != nil {
+		return err
+	}
+	if err := scan(events, num, lo, from-1); err != nil {
+		return err
+	}
+	return scan(events, num, to, hi.ts)
 }

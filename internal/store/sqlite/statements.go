@@ -30,6 +30,8 @@ const (
 	selectList = `SELECT ` + eventColumns + ` FROM events
 		WHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4)
 		ORDER BY ts DESC, key DESC LIMIT ?5`
+	addHour = `INSERT INTO event_hours (org, hour, event, category, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (org, hour, event) DO UPDATE SET n = n + excluded.n`
 	insertEvent = `INSERT INTO events (org, seq, id, id_hash, ts, received_at, event, category,
 		actor_type, actor_id, actor_email, actor_name,
 		target_type, target_id, target_name, ip, user_agent,
@@ -131,7 +133,7 @@ type statements struct {
 	insertOrg, updateHead, insertEvent        *sql.Stmt
 	upsertTile, insertCheckpoint              *sql.Stmt
 	insertEventType, insertActor              *sql.Stmt
-	insertTarget                              *sql.Stmt
+	insertTarget, addHour                     *sql.Stmt
 	registerOrg, updateOrg                    *sql.Stmt
 	insertAPIKey, revokeAPIKey                *sql.Stmt
 	all                                       []*sql.Stmt
@@ -173,6 +175,7 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 			def{&s.insertEventType, insertEventType},
 			def{&s.insertActor, insertActor},
 			def{&s.insertTarget, insertTarget},
+			def{&s.addHour, addHour},
 			def{&s.upsertTile, upsertTile},
 			def{&s.insertCheckpoint, insertCheckpoint},
 			def{&s.registerOrg, registerOrg},
