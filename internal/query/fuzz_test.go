@@ -55,7 +55,7 @@ func FuzzParse(f *testing.F) {
 		checkQuery(t, s, q)
 		checkRoundTrip(t, q, time.Unix(1e9, 0))
 		for _, r := range records {
-			match(q, r)
+			q.Match(r)
 		}
 	})
 }

@@ -167,7 +167,7 @@ func parseScript(name, script string) ([]queryCase, error) {
 func oracle(list []*store.Event, q *query.Query, since, until time.Time) []int64 {
 	var found []*store.Event
 	for _, e := range list {
-		if (since.IsZero() || !e.Timestamp.Before(since)) && (until.IsZero() || e.Timestamp.Before(until)) && matches(q, &e.Record) {
+		if (since.IsZero() || !e.Timestamp.Before(since)) && (until.IsZero() || e.Timestamp.Before(until)) && q.Match(&e.Record) {
 			found = append(found, e)
 		}
 	}
@@ -183,7 +183,7 @@ var queryWindows = []struct{ since, until time.Time }{
 }
 
 // RunQueries runs the query scripts against a store that open opens: each
-// query's expected seqs must be what the suite's reference matcher finds
+// query's expected seqs must be what query.Match finds
 // among the scripts' events, and what List gives, whole and in pages of
 // 4, in read and write transactions, and within a few time windows.
 func RunQueries(t *testing.T, open Opener) {
@@ -218,7 +218,7 @@ func RunQueries(t *testing.T, open Opener) {
 			continue
 		}
 		if got := oracle(list, q, time.Time{}, time.Time{}); !slices.Equal(got, c.want) {
-			t.Errorf("%s: %s: the script wants %v, the reference matcher finds %v", c.at, c.text, c.want, got)
+			t.Errorf("%s: %s: the script wants %v, query.Match finds %v", c.at, c.text, c.want, got)
 			continue
 		}
 		readBoth(t, s, func(ctx context.Context, when string, r store.Reader) {

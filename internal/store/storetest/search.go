@@ -47,7 +47,7 @@ func testSearchAppending(t *testing.T, open Opener) {
 	appendShuffled(t, s, "acme", "other", stored)
 	var before []int64
 	for _, e := range stored {
-		if matches(q, &e.Record) {
+		if q.Match(&e.Record) {
 			before = append(before, e.Seq)
 		}
 	}
@@ -123,7 +123,7 @@ func testSearchAppending(t *testing.T, open Opener) {
 		if d := diff(e, all[e.Seq]); d != "" {
 			t.Errorf("List(acme, %s) in pages of 7 while appending: seq %d: %s", q, e.Seq, d)
 		}
-		if !matches(q, &e.Record) {
+		if !q.Match(&e.Record) {
 			t.Errorf("List(acme, %s) in pages of 7 while appending: seq %d doesn't match", q, e.Seq)
 		}
 		if i > 0 && !comesAfter(positionOf(e), positionOf(got[i-1])) {
