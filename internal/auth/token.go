@@ -64,19 +64,24 @@ func NewAPIKey(org, name string, scopes []Scope, now time.Time) (string, store.A
 // form.
 func keyID(token string) (string, bool) {
 	rest, ok := strings.CutPrefix(token, keyPrefix)
-	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' {
+	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' || !isB32(rest[:idLen]) || !isB32(rest[idLen+1:]) {
 		return "", false
-	}
-	for _, c := range []byte(rest[:idLen] + rest[idLen+1:]) {
-		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
-			return "", false
-		}
 	}
 	return "key_" + rest[:idLen], true
 }
 
 // ValidKeyID reports whether id has the form of an API key id.
 func ValidKeyID(id string) bool {
-	_, ok := keyID(keyPrefix + strings.TrimPrefix(id, "key_") + "_" + strings.Repeat("a", secretLen))
-	return ok && strings.HasPrefix(id, "key_")
+	rest, ok := strings.CutPrefix(id, "key_")
+	return ok && len(rest) == idLen && isB32(rest)
+}
+
+// isB32 reports whether s is in b32's alphabet.
+func isB32(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
 }

@@ -97,7 +97,7 @@ func (s *Server) histogram(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	var buckets []store.Bucket
 	if none {
-		buckets = emptyBuckets(f.Since, f.Until, width)
+		buckets = store.Buckets(f.Since, f.Until, width)
 	} else {
 		err = s.st.Read(r.Context(), func(ctx context.Context, rd store.Reader) error {
 			var err error
@@ -114,13 +114,4 @@ func (s *Server) histogram(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// emptyBuckets are the buckets of a histogram of nothing.
-func emptyBuckets(since, until time.Time, width time.Duration) []store.Bucket {
-	var out []store.Bucket
-	for t := since.Truncate(width); t.Before(until); t = t.Add(width) {
-		out = append(out, store.Bucket{Start: t})
-	}
-	return out
 }

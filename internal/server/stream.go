@@ -39,7 +39,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 		break
 	}
 	if next < 0 {
-		h, err := s.head(r.Context(), c.org)
+		h, err := s.led.Head(r.Context(), c.org)
 		if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 // returns the seq after the last one written.
 func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string, next int64) (int64, error) {
 	for {
-		h, err := s.head(ctx, org)
+		h, err := s.led.Head(ctx, org)
 		if err != nil || next >= h.Size {
 			return next, err
 		}
@@ -122,9 +122,4 @@ func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string,
 			return next, nil
 		}
 	}
-}
-
-// head reads org's tree head.
-func (s *Server) head(ctx context.Context, org string) (store.Head, error) {
-	return s.led.Head(ctx, org)
 }

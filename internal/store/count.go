@@ -41,3 +41,13 @@ type Counter interface {
 	// answer, empty ones too, oldest first.
 	Histogram(ctx context.Context, org string, f Filter, width time.Duration) ([]Bucket, error)
 }
+
+// Buckets returns the empty buckets of a histogram of [since, until) in
+// buckets of width, aligned to UTC midnight: the answer Histogram fills.
+func Buckets(since, until time.Time, width time.Duration) []Bucket {
+	var out []Bucket
+	for t := since.UTC().Truncate(width); t.Before(until); t = t.Add(width) {
+		out = append(out, Bucket{Start: t})
+	}
+	return out
+}

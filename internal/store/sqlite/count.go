@@ -31,7 +31,9 @@ func (r *reader) counting(ctx context.Context, org string, f store.Filter) (wher
 		}
 		return "org = ?1 AND ts >= ?2 AND ts <= ?3", []any{num, lo, hi.ts}, true, nil
 	}
-	s, _, err := r.newSearch(ctx, num, f)
+	// Counting reads the range along events_ts: it needs the residual
+	// only, not the index keys a driving term would read.
+	s, err := compile(num, f)
 	if err != nil || s == nil {
 		return "", nil, false, err
 	}
@@ -89,11 +91,8 @@ func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, widt
 	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || width <= 0 || (24*time.Hour)%width != 0 {
 		return nil, fmt.Errorf("couldn't count events: want Since before Until and a width dividing a day, not %v, %v, %v", f.Since, f.Until, width)
 	}
-	first := f.Since.UTC().Truncate(width)
-	var buckets []store.Bucket
-	for t := first; t.Before(f.Until); t = t.Add(width) {
-		buckets = append(buckets, store.Bucket{Start: t})
-	}
+	buckets := store.Buckets(f.Since, f.Until, width)
+	first := buckets[0].Start
 	if (f.Query == nil || len(f.Query.Terms) == 0) && width%time.Hour == 0 {
 		return buckets, wrapCount(r.histogramByHours(ctx, org, f, first, width, buckets))
 	}

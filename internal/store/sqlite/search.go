@@ -99,25 +99,9 @@ func (r *reader) search(ctx context.Context, num int64, f store.Filter) (*sql.Ro
 // residual and its arms. It returns nil, and no error, if f can match no
 // event.
 func (r *reader) newSearch(ctx context.Context, num int64, f store.Filter) (*search, []arm, error) {
-	f = narrow(f)
-	lo, hi, ok := listRange(f)
-	if !ok {
-		return nil, nil, nil
-	}
-	s := new(search)
-	s.param(num)
-	s.param(lo)
-	s.param(hi.ts)
-	s.param(hi.seq)
-	s.param(f.Limit)
-	for _, t := range f.Query.Terms {
-		cond, err := s.term(t)
-		if err != nil {
-			return nil, nil, fmt.Errorf("term %d, %s: %w", t.Pos, t.String(), err)
-		}
-		if cond != "" {
-			s.where = append(s.where, cond)
-		}
+	s, err := compile(num, f)
+	if err != nil || s == nil {
+		return nil, nil, err
 	}
 	d, none, err := r.drive(ctx, num, f.Query)
 	switch {
@@ -137,6 +121,32 @@ func (r *reader) newSearch(ctx context.Context, num int64, f store.Filter) (*sea
 		return s, arms, nil
 	}
 	return s, []arm{{index: "events_ts"}}, nil
+}
+
+// compile returns f's bounds and residual, the conditions every event f
+// selects meets, or nil if its range is empty.
+func compile(num int64, f store.Filter) (*search, error) {
+	f = narrow(f)
+	lo, hi, ok := listRange(f)
+	if !ok {
+		return nil, nil
+	}
+	s := new(search)
+	s.param(num)
+	s.param(lo)
+	s.param(hi.ts)
+	s.param(hi.seq)
+	s.param(f.Limit)
+	for _, t := range f.Query.Terms {
+		cond, err := s.term(t)
+		if err != nil {
+			return nil, fmt.Errorf("term %d, %s: %w", t.Pos, t.String(), err)
+		}
+		if cond != "" {
+			s.where = append(s.where, cond)
+		}
+	}
+	return s, nil
 }
 
 // count returns how many events in the search's range arms read, the
