@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/store"
+)
+
+// Counting: SQL counts the rows whose condition is TRUE; rows whose
+// condition is NULL (details, see search.go) are read and tested with
+// query.Match, and counted in Go.
+
+// A counting is the SQL that selects the events a filter counts.
+type counting struct {
+	where string // condition on events, TRUE for the rows SQL counts
+	maybe string // condition on events, TRUE for the rows Go tests; "" for none
+	args  []any
+	q     *query.Query
+}
+
+// counting returns the counting of f in org's log, or nil if f can match
+// no event. Its After and Limit are ignored.
+func (r *reader) counting(ctx context.Context, org string, f store.Filter) (*counting, error) {
+	f.After = nil
+	s, err := compile(org, f, false)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	where := "org = $1 AND ts >= $2 AND ts <= $3"
+	if f.Query != nil && len(f.Query.Terms) > 0 {
+		d, none, err := r.drive(ctx, org, f.Query)
+		if err != nil || none {
+			return nil, err
+		}
+		if d.kind != driveNone {
+			where += " AND " + d.partial + d.expr + " = ANY(" + s.param(d.keys) + ")"
+		}
+	}
+	c := &counting{where: where, args: s.args, q: f.Query}
+	if s.match != "" {
+		c.where = where + " AND (" + s.match + ") IS TRUE"
+		if s.unsure {
+			c.maybe = where + " AND (" + s.match + ") IS NULL"
+		}
+	}
+	return c, nil
+}
+
+// each calls fn with each event that c's maybe selects and its query
+// matches.
+func (r *reader) each(ctx context.Context, org string, c *counting, fn func(e *store.Event)) error {
+	if c.maybe == "" {
+		return nil
+	}
+	rows, err := r.tx.Query(ctx, "SELECT "+eventColumns+" FROM events WHERE "+c.maybe, c.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	s := newScanner(org)
+	for rows.Next() {
+		e, err := s.scan(rows)
+		if err != nil {
+			return err
+		}
+		if c.q.Match(&e.Record) {
+			fn(e)
+		}
+	}
+	return rows.Err()
+}
+
+// The grouping sets of Facets, as GROUPING(category, event, a, t) numbers
+// them: a bit for each column left out.
+const (
+	groupCategory = 0b0111
+	groupEvent    = 0b1011
+	groupActor    = 0b1101
+	groupTarget   = 0b1110
+	groupTotal    = 0b1111
+)
+
+// Facets counts in one pass over the events that SQL decides, with the
+// events left to Go added.
+func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int) (store.Facets, error) {
+	var fc store.Facets
+	c, err := r.counting(ctx, org, f)
+	if err != nil || c == nil {
+		return fc, wrapCount(err)
+	}
+	// The events Go counts first: if there are any, SQL can't cut the
+	// actors and targets to the top ones.
+	extra := map[int]map[string]int64{}
+	for _, g := range []int{groupCategory, groupEvent, groupActor, groupTarget} {
+		extra[g] = map[string]int64{}
+	}
+	err = r.each(ctx, org, c, func(e *store.Event) {
+		fc.Total++
+		extra[groupCategory][e.Category]++
+		extra[groupEvent][e.Event]++
+		extra[groupActor][actorKey(e.Actor)]++
+		extra[groupTarget][targetKey(e.Target)]++
+	})
+	if err != nil {
+		return fc, wrapCount(err)
+	}
+	limit := int64(math.MaxInt32)
+	if fc.Total == 0 {
+		limit = int64(max(top, 0))
+	}
+	// One pass over the events: every facet is a grouping set, ranked.
+	sql := `SELECT g, v, n FROM (
+		SELECT g, v, n, row_number() OVER (PARTITION BY g ORDER BY n DESC, v) AS rank FROM (
+			SELECT GROUPING(category, event, a, t) AS g, coalesce(category, event, a, t) AS v, count(*) AS n
+			FROM (SELECT category, event, ` + actorKeyExpr + ` AS a, ` + targetKeyExpr + ` AS t
+				FROM events WHERE ` + c.where + `) e
+			GROUP BY GROUPING SETS ((category), (event), (a), (t), ())
+		) c WHERE g = ` + fmt.Sprint(groupTotal) + ` OR v <> ''
+	) r WHERE g IN (` + fmt.Sprint(groupCategory, ",", groupEvent, ",", groupTotal) + `) OR rank <= $` +
+		fmt.Sprint(len(c.args)+1)
+	rows, err := r.tx.Query(ctx, sql, append(c.args, limit)...)
+	if err != nil {
+		return fc, wrapCount(err)
+	}
+	var g int
+	var v *string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&g, &v, &n}, func() error {
+		if g == groupTotal {
+			fc.Total += n
+		} else if v != nil {
+			extra[g][*v] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return fc, wrapCount(err)
+	}
+	fc.Categories = ranked(extra[groupCategory], -1)
+	fc.Events = ranked(extra[groupEvent], -1)
+	fc.Actors = ranked(extra[groupActor], top)
+	fc.Targets = ranked(extra[groupTarget], top)
+	return fc, nil
+}
+
+// ranked returns the counts of values, but the empty one, most frequent
+// first (ties by value), at most limit of them unless limit is negative.
+func ranked(counts map[string]int64, limit int) []store.Count {
+	out := []store.Count{}
+	for v, n := range counts {
+		if v != "" {
+			out = append(out, store.Count{Value: v, N: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Count) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Value, b.Value))
+	})
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// Histogram counts by bucket and category: from the hourly counts when
+// it can (whole hours, filtered by no more than time, event types and
+// categories), else from the events.
+func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, width time.Duration) ([]store.Bucket, error) {
+	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || width <= 0 || (24*time.Hour)%width != 0 {
+		return nil, fmt.Errorf("couldn't count events: want Since before Until and a width dividing a day, not %v, %v, %v", f.Since, f.Until, width)
+	}
+	buckets := store.Buckets(f.Since, f.Until, width)
+	first := buckets[0].Start.UnixNano()
+	add := func(at int64, category string, n int64) {
+		b := (at - first) / int64(width)
+		if at < first || b >= int64(len(buckets)) || n == 0 {
+			return // cannot happen: the range is the buckets'
+		}
+		bk := &buckets[b]
+		bk.N += n
+		if bk.ByCategory == nil {
+			bk.ByCategory = map[string]int64{}
+		}
+		bk.ByCategory[category] += n
+	}
+	if width%time.Hour == 0 {
+		q := f.Query
+		if q == nil {
+			q = new(query.Query)
+		}
+		categories, types, ok, err := r.hourPairs(ctx, org, q)
+		if err != nil {
+			return nil, wrapCount(err)
+		}
+		if ok {
+			return buckets, wrapCount(r.histogramByHours(ctx, org, f, categories, types, first, width, add))
+		}
+	}
+	return buckets, wrapCount(r.countInto(ctx, org, f, first, width, add))
+}
+
+// countInto adds the events of f in org's log to a histogram whose
+// buckets of width start at first, with add.
+func (r *reader) countInto(ctx context.Context, org string, f store.Filter, first int64, width time.Duration, add func(int64, string, int64)) error {
+	c, err := r.counting(ctx, org, f)
+	if err != nil || c == nil {
+		return err
+	}
+	err = r.each(ctx, org, c, func(e *store.Event) { add(e.Timestamp.UnixNano(), e.Category, 1) })
+	if err != nil {
+		return err
+	}
+	// Rows by the start of their bucket; the parameters after the
+	// counting's are first and the width, in nanoseconds.
+	n := len(c.args)
+	sql := fmt.Sprintf(`SELECT $%d + (ts - $%d) / $%d * $%d, category, count(*) FROM events WHERE %s GROUP BY 1, 2`,
+		n+1, n+1, n+2, n+2, c.where)
+	rows, err := r.tx.Query(ctx, sql, append(c.args, first, int64(width))...)
+	if err != nil {
+		return err
+	}
+	var at, count int64
+	var category string
+	_, err = pgx.ForEachRow(rows, []any{&at, &category, &count}, func() error {
+		add(at, category, count)
+		return nil
+	})
+	return err
+}
+
+// wrapCount wraps a non-nil err as counting's.
+func wrapCount(err error) error {
+	if err != nil {
+		return fmt.Errorf("couldn't count events: %w", err)
+	}
+	return nil
+}

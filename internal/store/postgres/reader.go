@@ -1,0 +1,290 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// A reader answers questions inside one transaction, read-only or not. Like
+// the transaction's connection, it is for one goroutine at a time.
+type reader struct {
+	tx pgx.Tx
+	db *DB
+}
+
+var _ store.Reader = (*reader)(nil)
+
+// Orgs lists the rows of orgs, whose ids compare bytewise.
+func (r *reader) Orgs(ctx context.Context) ([]string, error) {
+	rows, err := r.tx.Query(ctx, `SELECT id FROM orgs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't list organizations: %w", err)
+	}
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("couldn't list organizations: %w", err)
+	}
+	if orgs == nil {
+		orgs = []string{}
+	}
+	return orgs, nil
+}
+
+// Head reads org's row of orgs.
+func (r *reader) Head(ctx context.Context, org string) (store.Head, error) {
+	h, err := scanHead(r.tx.QueryRow(ctx, `SELECT tree_size, tree_root FROM orgs WHERE id = $1`, org))
+	if err != nil {
+		return store.Head{}, fmt.Errorf("couldn't read head of %q: %w", org, err)
+	}
+	return h, nil
+}
+
+// scanHead reads a row of tree_size and tree_root; no row is ErrNotFound.
+func scanHead(row pgx.Row) (store.Head, error) {
+	var h store.Head
+	var root []byte
+	err := row.Scan(&h.Size, &root)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Head{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Head{}, err
+	}
+	switch len(root) {
+	case 0:
+	case tlog.HashSize:
+		copy(h.Root[:], root)
+	default:
+		return store.Head{}, fmt.Errorf("root is %d bytes", len(root))
+	}
+	return h, nil
+}
+
+// selectLeaves reads events through their leaves, in seq order: $1 is the
+// organization, and seqs run from $2 to $3, exclusive. The leaf's id hash
+// comes last.
+const selectLeaves = `SELECT ` + eventColumnsOf + `, l.id_hash FROM leaves l
+	JOIN events e ON e.org = l.org AND e.ts = l.ts AND e.seq = l.seq
+	WHERE l.org = $1 AND l.seq >= $2 AND l.seq < $3 ORDER BY l.seq`
+
+// Events reads events through their leaves, so that it finds them by
+// seq whatever partition holds them.
+func (r *reader) Events(ctx context.Context, org string, from, to int64, fn func(*store.Event) error) error {
+	if from >= to {
+		return nil
+	}
+	rows, err := r.tx.Query(ctx, selectLeaves, org, from, to)
+	if err != nil {
+		return fmt.Errorf("couldn't read events: %w", err)
+	}
+	defer rows.Close()
+	s := newScanner(org)
+	var hash *int64
+	s.dest = append(s.dest, &hash)
+	for rows.Next() {
+		e, err := s.scan(rows)
+		if err != nil {
+			return fmt.Errorf("couldn't read events: %w", err)
+		}
+		checkIDHash(e, hash)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("couldn't read events: %w", err)
+	}
+	return nil
+}
+
+// Event reads org's event at seq.
+func (r *reader) Event(ctx context.Context, org string, seq int64) (*store.Event, error) {
+	// The leaf first, then its event by timestamp, which reads (and
+	// locks) one partition of events, not all of them.
+	var ts int64
+	var hash *int64
+	err := r.tx.QueryRow(ctx, `SELECT ts, id_hash FROM leaves WHERE org = $1 AND seq = $2`, org, seq).Scan(&ts, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
+	}
+	rows, err := r.tx.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE org = $1 AND ts = $2 AND seq = $3`, org, ts, seq)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
+		}
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, store.ErrNotFound)
+	}
+	e, err := newScanner(org).scan(rows)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
+	}
+	checkIDHash(e, hash)
+	c := *e // the scanner's buffers are its own: nothing to clone
+	return &c, nil
+}
+
+// LookupIDs finds the leaves by the hash of their id, then compares the
+// ids of their events.
+func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[string]int64, error) {
+	found := make(map[string]int64)
+	want := make(map[string]bool, len(ids))
+	var hashes []int64
+	for _, id := range ids {
+		if id == "" || want[id] {
+			continue
+		}
+		want[id] = true
+		hashes = append(hashes, *idHash(id))
+	}
+	if len(hashes) == 0 {
+		return found, nil
+	}
+	// The leaves whose id hash is one of ids', then their events' ids,
+	// by timestamp, reading (and locking) only their partitions: that
+	// way a write transaction that looked up ids holds no lock on the
+	// default partition, which creating a partition needs.
+	var seqs, tss []int64
+	type pos struct{ ts, seq int64 }
+	leaf := map[pos]bool{}
+	rows, err := r.tx.Query(ctx, `SELECT seq, ts FROM leaves WHERE org = $1 AND id_hash = ANY($2)`, org, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	var seq, ts int64
+	_, err = pgx.ForEachRow(rows, []any{&seq, &ts}, func() error {
+		seqs, tss = append(seqs, seq), append(tss, ts)
+		leaf[pos{ts, seq}] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	if len(seqs) == 0 {
+		return found, nil
+	}
+	rows, err = r.tx.Query(ctx, `SELECT ts, seq, id FROM events WHERE org = $1 AND ts = ANY($2) AND seq = ANY($3)`, org, tss, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	var id string
+	_, err = pgx.ForEachRow(rows, []any{&ts, &seq, &id}, func() error {
+		if leaf[pos{ts, seq}] && want[id] { // not just a hash collision
+			found[id] = seq
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	return found, nil
+}
+
+// Tiles reads the tiles asked for in one statement.
+func (r *reader) Tiles(ctx context.Context, org string, tiles []tlog.Tile) ([][]byte, error) {
+	data := make([][]byte, len(tiles))
+	if len(tiles) == 0 {
+		return data, nil
+	}
+	levels := make([]int32, len(tiles))
+	ns := make([]int64, len(tiles))
+	for i, t := range tiles {
+		levels[i], ns[i] = int32(t.L), t.N
+	}
+	rows, err := r.tx.Query(ctx, `SELECT level, n, data FROM tiles
+		WHERE org = $1 AND (level, n) IN (SELECT * FROM unnest($2::integer[], $3::bigint[]))`, org, levels, ns)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read tiles: %w", err)
+	}
+	type ln struct {
+		l int32
+		n int64
+	}
+	stored := map[ln][]byte{}
+	var l int32
+	var n int64
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&l, &n, &b}, func() error {
+		stored[ln{l, n}] = b
+		b = nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read tiles: %w", err)
+	}
+	for i, t := range tiles {
+		data[i] = stored[ln{int32(t.L), t.N}]
+		if len(data[i]) < t.W*tlog.HashSize {
+			return nil, fmt.Errorf("couldn't read tile %v of %q: %w", t.Path(), org, store.ErrNotFound)
+		}
+	}
+	return data, nil
+}
+
+const checkpointColumns = `size, note, signed_at`
+
+// Checkpoints reads org's checkpoints in size order.
+func (r *reader) Checkpoints(ctx context.Context, org string, fn func(store.Checkpoint) error) error {
+	rows, err := r.tx.Query(ctx, `SELECT `+checkpointColumns+` FROM checkpoints WHERE org = $1 ORDER BY size`, org)
+	if err != nil {
+		return fmt.Errorf("couldn't read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return fmt.Errorf("couldn't read checkpoints: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("couldn't read checkpoints: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint reads org's checkpoint at size.
+func (r *reader) Checkpoint(ctx context.Context, org string, size int64) (store.Checkpoint, error) {
+	return r.oneCheckpoint(ctx, org, `SELECT `+checkpointColumns+` FROM checkpoints WHERE org = $1 AND size = $2`, org, size)
+}
+
+// LatestCheckpoint reads org's largest checkpoint.
+func (r *reader) LatestCheckpoint(ctx context.Context, org string) (store.Checkpoint, error) {
+	return r.oneCheckpoint(ctx, org, `SELECT `+checkpointColumns+` FROM checkpoints WHERE org = $1 ORDER BY size DESC LIMIT 1`, org)
+}
+
+// oneCheckpoint reads the checkpoint that sql selects, or ErrNotFound.
+func (r *reader) oneCheckpoint(ctx context.Context, org, sql string, args ...any) (store.Checkpoint, error) {
+	c, err := scanCheckpoint(r.tx.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Checkpoint{}, fmt.Errorf("couldn't read checkpoint of %q: %w", org, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Checkpoint{}, fmt.Errorf("couldn't read checkpoint of %q: %w", org, err)
+	}
+	return c, nil
+}
+
+// scanCheckpoint reads a row of checkpointColumns.
+func scanCheckpoint(row pgx.Row) (store.Checkpoint, error) {
+	var c store.Checkpoint
+	var signed int64
+	if err := row.Scan(&c.Size, &c.Note, &signed); err != nil {
+		return store.Checkpoint{}, err
+	}
+	c.SignedAt = unixNano(signed)
+	return c, nil
+}
