@@ -64,12 +64,15 @@ func testSearchAppending(t *testing.T, open Opener) {
 	var appendErr error
 	wg.Go(func() {
 		for round := int64(0); round < 50 && ctx.Err() == nil; round++ {
+			// The batch counts as added once committed: a commit cut
+			// short by the end of paging may not have happened.
+			var batch []*store.Event
 			err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 				h, err := tx.LockHead(ctx, "acme")
 				if err != nil {
 					return err
 				}
-				var batch []*store.Event
+				batch = nil
 				for i, ns := range []int64{100 + round, -2*hour - round, round * 5 % 61, round*11%61 - hour} {
 					batch = append(batch, searchEvent("acme", h.Size+int64(i), ns))
 				}
@@ -80,11 +83,13 @@ func testSearchAppending(t *testing.T, open Opener) {
 				if err := tx.SetHead(ctx, "acme", store.Head{Size: size, Root: rootOf("acme", size)}); err != nil {
 					return err
 				}
+				return nil
+			})
+			if err == nil {
 				mu.Lock()
 				added = append(added, batch...)
 				mu.Unlock()
-				return nil
-			})
+			}
 			select {
 			case appended <- struct{}{}:
 			default:
