@@ -36,12 +36,26 @@ import (
 // their events: if they are fewer than maxSorted, it reads them all and
 // sorts them; if not, matches are common enough to find by reading
 // events_ts, as it does without a driver. The residual filters them all.
+//
+// A positive free-text term drives too if the text index (text.go) can
+// say which events may match it: those it lists, and those it has yet to
+// index. If they are fewer than maxSorted, the search reads them by key
+// and sorts them, unless the other way, by the driving term's arms or
+// events_ts, would read fewer: arms that read in List's order come upon
+// the index's n events at the rate it lists them, so they read about
+// limit of every n of their own to fill a page; sorted arms read all of
+// theirs. Ordered arms with fewer than maxSorted events are taken without
+// reading the index, and reading it stops once they would be taken
+// anyway. Events are counted to tell, never more than maxCounted.
 
 // Limits on how a search reads by keys; variables for tests.
 var (
 	maxArms   = 32   // the most keys read one arm each, merged
 	maxKeys   = 256  // the most keys a search reads by
 	maxSorted = 2000 // the most events of keys read and sorted
+
+	maxMatched = 1 << 15 // the most events of the text index a search reads, in all organizations
+	maxCounted = 1 << 17 // the most events counted to choose between ways to read
 )
 
 // A search is the SQL of a search, as it is built.
@@ -56,11 +70,19 @@ func (s *search) param(v any) string {
 	return "?" + strconv.Itoa(len(s.args))
 }
 
-// An arm reads events from an index: cond picks the keys, if any. Its
-// parameters are those of the search. The first five are the
-// organization's number, the bounds of listRange, and the limit.
+// An arm reads events from an index, or by key if index is "": cond picks
+// the keys, if any. Its parameters are those of the search. The first five
+// are the organization's number, the bounds of listRange, and the limit.
 type arm struct {
 	index, cond string
+}
+
+// from returns what the arm reads, for a FROM clause.
+func (a arm) from() string {
+	if a.index == "" {
+		return "events NOT INDEXED"
+	}
+	return "events INDEXED BY " + a.index
 }
 
 // sql returns the statement that lists the page of events that arms find
@@ -71,7 +93,7 @@ func (s *search) sql(arms []arm) string {
 		if i > 0 {
 			b.WriteString("\nUNION ALL\n")
 		}
-		b.WriteString("SELECT " + eventColumns + ", key FROM events INDEXED BY " + a.index +
+		b.WriteString("SELECT " + eventColumns + ", key FROM " + a.from() +
 			"\n\tWHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4)")
 		if a.cond != "" {
 			b.WriteString("\n\tAND " + a.cond)
@@ -104,15 +126,39 @@ func (r *reader) newSearch(ctx context.Context, num int64, f store.Filter) (*sea
 		return nil, nil, err
 	}
 	d, none, err := r.drive(ctx, num, f.Query)
-	switch {
-	case err != nil || none:
+	if err != nil || none {
 		return nil, nil, err
-	case d.kind == driveNone:
-		return s, []arm{{index: "events_ts"}}, nil
-	case len(d.keys) <= maxArms:
-		return s, d.arms(s), nil
 	}
-	arms := d.sortedArms(s)
+	// The way to read without the text index: arms in List's order,
+	// which stop once the page is full, or the events of keys, sorted.
+	var arms []arm
+	ordered := true
+	switch {
+	case d.kind == driveNone:
+		arms = []arm{{index: "events_ts"}}
+	case d.merged():
+		arms = d.arms(s)
+	default:
+		arms, ordered = d.sortedArms(s), false
+	}
+	if m := textMatch(f.Query); m != "" {
+		text, none, err := r.textArm(ctx, s, arms, ordered, m, f.Limit)
+		switch {
+		case err != nil || none:
+			return nil, nil, err
+		case text != nil:
+			return s, []arm{*text}, nil
+		}
+	}
+	if ordered {
+		return s, arms, nil
+	}
+	return r.sortedOrScan(ctx, s, arms)
+}
+
+// sortedOrScan returns arms, which read the events of keys to sort them,
+// if there are fewer than maxSorted, or else the arm that reads events_ts.
+func (r *reader) sortedOrScan(ctx context.Context, s *search, arms []arm) (*search, []arm, error) {
 	n, err := r.count(ctx, s, arms, maxSorted)
 	if err != nil {
 		return nil, nil, err
@@ -158,8 +204,10 @@ func (r *reader) count(ctx context.Context, s *search, arms []arm, limit int) (i
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		b.WriteString("SELECT 1 FROM events INDEXED BY " + a.index +
-			" WHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND " + a.cond)
+		b.WriteString("SELECT 1 FROM " + a.from() + " WHERE org = ?1 AND ts >= ?2 AND ts <= ?3")
+		if a.cond != "" {
+			b.WriteString(" AND " + a.cond)
+		}
 	}
 	b.WriteString(" LIMIT ?" + strconv.Itoa(len(s.args)+1) + ")")
 	var n int
@@ -250,8 +298,7 @@ func (s *search) values(t query.Term) (string, error) {
 	}
 	switch t.Field {
 	case query.FieldText:
-		return "stele_text(" + s.param(pattern) +
-			", details, actor_email, actor_id, actor_name, target_id, target_name)", nil
+		return "stele_text(" + s.param(pattern) + ", " + textColumns + ")", nil
 	case query.FieldDetails:
 		path, err := jsonPath(t.Path)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/steleaudit/stele/internal/store"
@@ -40,6 +41,13 @@ type DB struct {
 	ws, rs *statements // prepared on w and r
 
 	known *knownRows // of the tables of distinct values, for Append
+
+	// The goroutine that keeps the text index (text.go) runs from Open
+	// until Close calls stopText; it closes textDone as it ends. It
+	// yields to ingest while ReadWrite counts commits.
+	stopText context.CancelFunc
+	textDone chan struct{}
+	commits  atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -101,6 +109,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.closeConns()
 		return nil, err
 	}
+	db.startText()
 	return db, nil
 }
 
@@ -205,10 +214,13 @@ func checkDurable(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes the database. It runs PRAGMA optimize first if no write
-// transaction is running; it does not wait for one.
+// Close closes the database. It stops the indexing of free text, and
+// waits for that, then runs PRAGMA optimize if no write transaction is
+// running; it does not wait for one.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.stopText()
+		<-db.textDone
 		select {
 		case db.writing <- struct{}{}:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -281,6 +293,7 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
+	db.commits.Add(1)
 	db.known.add(t.written)
 	return nil
 }

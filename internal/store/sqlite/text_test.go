@@ -1,0 +1,431 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/storetest"
+	"github.com/steleaudit/stele/verify"
+)
+
+// pauseText stops db's indexer, so that the test decides what is indexed.
+func pauseText(db *DB) {
+	db.stopText()
+	<-db.textDone
+}
+
+// catchUp indexes all of db's events.
+func catchUp(ctx context.Context, db *DB) error {
+	for {
+		n, err := db.indexChunk(ctx)
+		if err != nil || n < textChunk {
+			return err
+		}
+	}
+}
+
+// indexedWrites is a DB whose indexer is paused and that indexes, after
+// each write transaction, all events or only one chunk of them.
+type indexedWrites struct {
+	*DB
+	all bool
+}
+
+// ReadWrite runs f as DB.ReadWrite does, then indexes.
+func (db indexedWrites) ReadWrite(ctx context.Context, f func(context.Context, store.Tx) error) error {
+	if err := db.DB.ReadWrite(ctx, f); err != nil {
+		return err
+	}
+	if db.all {
+		return catchUp(ctx, db.DB)
+	}
+	_, err := db.indexChunk(ctx)
+	return err
+}
+
+// forceText makes searches read by the text index whenever it can
+// narrow them, until the test ends.
+func forceText(t *testing.T) {
+	sorted, counted := maxSorted, maxCounted
+	t.Cleanup(func() { maxSorted, maxCounted = sorted, counted })
+	maxSorted, maxCounted = 1<<20, 0
+}
+
+// TestTextQueries runs the query scripts with searches read by the text
+// index where it can, with nothing indexed, with everything indexed as it
+// is written, and with the index always behind.
+func TestTextQueries(t *testing.T) {
+	defer func(chunk int) { textChunk = chunk }(textChunk)
+	for _, tt := range []struct {
+		name  string
+		chunk int
+		open  func(db *DB) store.Store
+	}{
+		{"unindexed", 1000, func(db *DB) store.Store { return db }},
+		{"indexed", 1000, func(db *DB) store.Store { return indexedWrites{db, true} }},
+		{"behind", 5, func(db *DB) store.Store { return indexedWrites{db, false} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			forceText(t)
+			textChunk = tt.chunk
+			dir := t.TempDir()
+			storetest.RunQueries(t, func(t *testing.T, name string) store.Store {
+				db, err := Open(t.Context(), filepath.Join(dir, name+".db"))
+				if err != nil {
+					t.Fatalf("Open(%s) = %v", name, err)
+				}
+				pauseText(db)
+				return tt.open(db)
+			})
+		})
+	}
+}
+
+// hostile are texts that fold, escape or quote in awkward ways, as the
+// details, actor and target of events: JSON escapes, quotes, LIKE's
+// wildcards, letters whose lowercase is another length or ASCII (İ, the
+// Kelvin sign), final sigma, emoji, surrogates, a tab and a NUL.
+var hostile = []struct {
+	details      string
+	actor, email string
+	target       string
+}{
+	{`{"note":"caf\u00e9 \"quoted\" 100% done_ok","emoji":"🙂 smile 🙂"}`, "Zoë İnce", "ZOE@EXAMPLE.COM", "\u212a Kelvin"},
+	{`{"path":"C:\\Users\\ŞİŞLİ","tab":"a\tb","slash":"\/x\/y","nul":"a\u0000bcd"}`, "O'Brien", "", "report_2026%final"},
+	{`{"greek":"ΣΊΣΥΦΟΣ","german":"STRASSE straße ẞ","deep":{"list":[1.50,true,false,null,"ＡＢＣ"]}}`, "", "", ""},
+	{`{"surrogates":"\ud83d\ude00 grin","bad":"\udc00x","lone":"ÿÿÿ"}`, "Ǆemal", "ǆ@x.example", "ǅ"},
+	{`[1, "top \"level\" array"]`, "", "", ""},
+	{`not json at all, "caf\u00e9"`, "", "", ""},
+}
+
+// hostileNeedles are words searched for among the hostile events: some
+// match them, as package query says, and some look as if they might.
+var hostileNeedles = []string{
+	"café", `"quoted"`, `\"quoted`, "100%", "0% d", "done_ok", "_ok", "🙂 s", "🙂",
+	"i̇nce", "ince", "zoë", "kelvin", "k k", "\u212a k", "zoe@example.com",
+	`c:\users`, `\\users`, "şi̇şli̇", "a\tb", "/x/y", `\/x`, "bcd",
+	"σίσυφοσ", "σίσυφος", "straße", "ß", "strasse", "1.50", "1.5", "true", "null", "ａｂｃ",
+	"\U0001f600 grin", "\ufffdx", "ÿÿÿ", "ǆemal", "ǆ@x", "ǅ", "ǆ", `top "level"`, "u00e9",
+	"caf", "café", "ab", "é", "éé", "é1", "ÿÿ",
+}
+
+// TestTextHostile checks that searches for words of hostile texts find
+// what query.Match finds, before and after indexing, and that the index
+// lists every event that matches a word it can look for.
+func TestTextHostile(t *testing.T) {
+	forceText(t)
+	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
+	pauseText(db)
+	b := newWorkload(1, 1).batch(len(hostile) + 20)["org-0"]
+	for i, h := range hostile {
+		r := &b[i].Record
+		r.Details = json.RawMessage(h.details)
+		r.Actor = verify.Actor{Type: "user", Name: h.actor, Email: h.email, ID: fmt.Sprintf("u_%d", i)}
+		r.Target = verify.Target{Type: "finding", ID: h.target, Name: h.target}
+	}
+	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": b}); err != nil {
+		t.Fatal(err)
+	}
+	needles := slices.Clone(hostileNeedles)
+	for _, h := range hostile {
+		// Pieces of every text, as written and lowercased.
+		for _, s := range []string{h.details, strings.ToLower(h.details), strings.ToLower(h.actor), strings.ToLower(h.email), strings.ToLower(h.target)} {
+			runes := []rune(s)
+			for i := 0; i+3 <= len(runes); i++ {
+				needles = append(needles, string(runes[i:i+3]))
+			}
+		}
+	}
+	for _, state := range []string{"unindexed", "indexed"} {
+		if state == "indexed" {
+			if err := catchUp(t.Context(), db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, needle := range needles {
+			q := &query.Query{Terms: []query.Term{{Field: query.FieldText, Values: []query.Value{{Parts: []string{needle}}}}}}
+			want := matching(b, q)
+			got, text := searchSeqs(t, db, "org-0", q)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: search %q = %v, want %v", state, needle, got, want)
+			}
+			if drives := utf8.RuneCountInString(needle) >= 3; text != drives {
+				t.Errorf("%s: search %q read by the text index: %v, want %v", state, needle, text, drives)
+			}
+			if state == "indexed" && text {
+				listed := textListed(t, db, textMatch(q))
+				for _, e := range want {
+					if !listed[e] {
+						t.Errorf("text index for %q lists %v, not event %d, which matches", needle, listed, e)
+					}
+				}
+			}
+		}
+	}
+}
+
+// matching returns the seqs of the events of list that match q, newest
+// first as List orders them.
+func matching(list []*store.Event, q *query.Query) []int64 {
+	var found []*store.Event
+	for _, e := range list {
+		if q.Match(&e.Record) {
+			found = append(found, e)
+		}
+	}
+	slices.SortFunc(found, func(a, b *store.Event) int {
+		if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
+			return c
+		}
+		return int(b.Seq - a.Seq)
+	})
+	seqs := []int64{}
+	for _, e := range found {
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
+}
+
+// searchSeqs returns the seqs of the events of org that List finds for
+// q, and whether it read them by the text index, or found by it that no
+// event can match.
+func searchSeqs(t *testing.T, db *DB, org string, q *query.Query) (seqs []int64, text bool) {
+	t.Helper()
+	f := store.Filter{Query: q, Limit: 1000}
+	seqs = []int64{}
+	err := db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
+		rd := r.(*reader)
+		num, err := rd.orgNum(ctx, org)
+		if err != nil {
+			return err
+		}
+		s, arms, err := rd.newSearch(ctx, num, f)
+		if err != nil {
+			return err
+		}
+		text = s == nil || len(arms) == 1 && arms[0].index == ""
+		return r.List(ctx, org, f, func(e *store.Event) error {
+			seqs = append(seqs, e.Seq)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("search %s: %v", q, err)
+	}
+	return seqs, text
+}
+
+// textListed returns the seqs of the events that the text index lists
+// for the full-text query match.
+func textListed(t *testing.T, db *DB, match string) map[int64]bool {
+	t.Helper()
+	rows, err := db.r.QueryContext(t.Context(), "SELECT seq FROM events WHERE key IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)", match)
+	if err != nil {
+		t.Fatalf("MATCH %q: %v", match, err)
+	}
+	defer rows.Close()
+	listed := map[int64]bool{}
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		listed[seq] = true
+	}
+	return listed
+}
+
+// TestTextMatch checks the full-text queries that terms compile to.
+func TestTextMatch(t *testing.T) {
+	text := func(values ...[]string) query.Term {
+		t := query.Term{Field: query.FieldText}
+		for _, v := range values {
+			t.Values = append(t.Values, query.Value{Parts: v})
+		}
+		return t
+	}
+	negated := text([]string{"vault"})
+	negated.Negated = true
+	for _, tt := range []struct {
+		terms []query.Term
+		want  string
+	}{
+		{[]query.Term{text([]string{"vault"})}, `(("vau" AND "ult"))`},
+		{[]query.Term{text([]string{"reentrancy"})}, `(("ree" AND "ntr" AND "anc" AND "ncy"))`},
+		{[]query.Term{text([]string{"aaaaaa"})}, `(("aaa"))`},
+		{[]query.Term{text([]string{`say "hi"`})}, `(("say" AND " ""h" AND "hi"""))`},
+		{[]query.Term{text([]string{"ab", "cdef", ""})}, `(("cde" AND "def"))`},
+		{[]query.Term{text([]string{"éé", "abc"})}, `(("abc"))`},
+		{[]query.Term{text([]string{"zoë"})}, `(("zoë"))`},
+		{[]query.Term{text([]string{"vault"}, []string{"okta"})}, `(("vau" AND "ult") OR ("okt" AND "kta"))`},
+		{[]query.Term{text([]string{"vault"}), text([]string{"okta"})}, `(("vau" AND "ult")) AND (("okt" AND "kta"))`},
+		{[]query.Term{text([]string{"vault"}), text([]string{"ok"})}, `(("vau" AND "ult"))`},
+		{[]query.Term{text([]string{"vault"}, []string{"ok"})}, ""},
+		{[]query.Term{text([]string{"", "é1", ""})}, ""},
+		{[]query.Term{text([]string{"a\x00bc"})}, ""},
+		{[]query.Term{text()}, ""},
+		{[]query.Term{negated}, ""},
+		{[]query.Term{{Field: query.FieldActor, Values: []query.Value{{Parts: []string{"vault"}}}}}, ""},
+	} {
+		q := &query.Query{Terms: tt.terms}
+		if got := textMatch(q); got != tt.want {
+			t.Errorf("textMatch(%v) = %q, want %q", q, got, tt.want)
+		}
+	}
+}
+
+// TestTextPlans checks which way searches with free text read, and that
+// the text index is read for a rare word, and then its events by key.
+func TestTextPlans(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
+	pauseText(db)
+	w := newWorkload(1, 1)
+	for range 8 {
+		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := w.batch(1000)
+	for i, e := range b["org-0"][:30] {
+		e.Details = json.RawMessage(`{"note":"quasar"}`)
+		if i < 3 {
+			e.Event, e.Category = "team.archived", "team"
+		}
+	}
+	if err := appendBatch(t.Context(), db, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := catchUp(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	const byKey = "SEARCH events USING INTEGER PRIMARY KEY (rowid=?)\nLIST SUBQUERY 1\nSCAN json_each VIRTUAL TABLE"
+	// Every event is about reentrancy; team.archived is rarer than
+	// quasar, and auth.login commoner.
+	for _, tt := range []struct {
+		query string
+		want  string
+	}{
+		{"quasar", byKey},
+		{"quasar event:auth.login", byKey},
+		{"quasar event:team.archived", "SEARCH events USING INDEX events_event"},
+		{"reentrancy", "SEARCH events USING INDEX events_ts"},
+		{"re", "SEARCH events USING INDEX events_ts"},
+	} {
+		q, err := query.Parse(tt.query, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
+			rd := r.(*reader)
+			num, err := rd.orgNum(ctx, "org-0")
+			if err != nil {
+				return err
+			}
+			s, arms, err := rd.newSearch(ctx, num, store.Filter{Query: q, Limit: 50})
+			if err != nil {
+				return err
+			}
+			got := strings.Join(plan(t, db.r, s.sql(arms), s.args...), "\n")
+			if !strings.Contains(got, tt.want) || strings.Contains(got, "SCAN events\n") {
+				t.Errorf("%s: plan =\n%s\nwant %s, and no scan of events", tt.query, got, tt.want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.query, err)
+		}
+	}
+	// The text index lists keys newest first, without sorting, and
+	// their events are looked up by key.
+	got := strings.Join(plan(t, db.r, selectTextListed, 1, 0, 0, `("quasar")`, 0, 10), "\n")
+	for _, want := range []string{
+		"SCAN events_text VIRTUAL TABLE",
+		"SEARCH e USING INTEGER PRIMARY KEY (rowid=?)",
+	} {
+		if !strings.Contains(got, want) || strings.Contains(got, "TEMP B-TREE") {
+			t.Errorf("selectTextListed: plan =\n%s\nwant %s, and no sort", got, want)
+		}
+	}
+	got = strings.Join(plan(t, db.r, selectUnindexed, 1, 0, 0, 0, 10), "\n")
+	if want := "SEARCH events USING INTEGER PRIMARY KEY (rowid>?)"; got != want {
+		t.Errorf("selectUnindexed: plan =\n%s\nwant %s", got, want)
+	}
+}
+
+// TestTextIndexer checks that the indexer catches up with events on its
+// own, from scratch when a store opens, and that Close stops it, even
+// while it is behind.
+func TestTextIndexer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stele.db")
+	db := openTest(t, path)
+	pauseText(db)
+	w := newWorkload(1, 3)
+	for range 3 {
+		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, path)
+	if err := appendBatch(t.Context(), db, w.batch(500)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var behind int
+		err := db.r.QueryRowContext(t.Context(), "SELECT count(*) FROM events WHERE key > (SELECT up_to FROM text_indexed)").Scan(&behind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if behind == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the indexer left %d events unindexed", behind)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var rows int
+	if err := db.r.QueryRowContext(t.Context(), `SELECT count(*) FROM events_text WHERE events_text MATCH '"ree" AND "ncy"'`).Scan(&rows); err != nil || rows != 3500 {
+		t.Errorf("events_text lists %d events for reentrancy, %v, want 3500", rows, err)
+	}
+
+	// Closed while behind: Close waits for the indexer to stop.
+	path = filepath.Join(t.TempDir(), "stele.db")
+	db = openTest(t, path)
+	pauseText(db)
+	for range 10 {
+		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, path)
+	closed := make(chan error)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close() = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close() didn't return")
+	}
+	select {
+	case <-db.textDone:
+	default:
+		t.Error("Close() returned before the indexer stopped")
+	}
+}
