@@ -6,17 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/steleaudit/stele/client"
-	"github.com/steleaudit/stele/internal/event"
 	"github.com/steleaudit/stele/internal/query"
-	"github.com/steleaudit/stele/internal/simulate"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/verify"
 )
@@ -230,71 +226,15 @@ func BenchmarkList(b *testing.B) {
 	}
 }
 
-// searchFixtureSize is how many events BenchmarkSearch's organization has.
-const searchFixtureSize = 300_000
-
-// searchFixture opens a store holding one organization, "acme", of
-// searchFixtureSize simulated events over 90 days, built in dir, or kept
-// in $STELE_SEARCH_FIXTURE (a directory, built there when it holds no
-// store) to spare the next runs.
-func searchFixture(b *testing.B, dir string) *DB {
-	if d := os.Getenv("STELE_SEARCH_FIXTURE"); d != "" {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			b.Fatal(err)
-		}
-		dir = d
-	}
-	path := filepath.Join(dir, "stele.db")
-	_, err := os.Stat(path)
-	built := err == nil
-	db, err := Open(b.Context(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if built {
-		return db
-	}
-	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	end := start.AddDate(0, 0, 90)
-	entries := simulate.New(simulate.Config{Seed: 1, Start: start, End: end, Members: 300}).History(searchFixtureSize)
-	var seq int64
-	for i := 0; i < len(entries); i += event.MaxBatchEvents {
-		body, err := json.Marshal(client.EntryBatch{Events: entries[i:min(i+event.MaxBatchEvents, len(entries))]})
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs, err := event.ParseBatch(body, end.Add(time.Minute), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch := make([]*store.Event, len(recs))
-		for j, r := range recs {
-			r.Org, r.ReceivedAt = "acme", r.Timestamp
-			batch[j] = &store.Event{Seq: seq, Record: *r}
-			seq++
-		}
-		if err := appendBatch(b.Context(), db, map[string][]*store.Event{"acme": batch}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := db.w.ExecContext(b.Context(), "PRAGMA optimize"); err != nil {
-		b.Fatal(err)
-	}
-	return db
-}
-
-// BenchmarkSearch measures the first page (50 events) of searches of an
-// organization of searchFixtureSize events: the seed's common searches
-// and one of each qualifier, wildcards included, each in a read
-// transaction of its own. Values are taken from the data: {email} is a
-// member's email, {project} and {finding} a project's and a finding's
-// id, {title} a finding's title, {key} an API key's id and {ip} a member's
-// address.
-func BenchmarkSearch(b *testing.B) {
-	db := searchFixture(b, b.TempDir())
-	defer db.Close()
+// fixtureValues returns the search fixture's newest event's time, and a
+// replacer of placeholders in queries by values from its data: {email} is
+// a member's email, {project} and {finding} a project's and a finding's
+// id, {title} a finding's title, {key} an API key's id and {ip} a
+// member's address.
+func fixtureValues(b *testing.B, db *DB) (time.Time, *strings.Replacer) {
 	pick := func(q string) string {
 		var s string
+		q = strings.Replace(q, "WHERE", "WHERE org = (SELECT num FROM orgs WHERE id = 'acme') AND", 1)
 		if err := db.r.QueryRowContext(b.Context(), q).Scan(&s); err != nil {
 			b.Fatalf("%s: %v", q, err)
 		}
@@ -318,7 +258,31 @@ func BenchmarkSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, text := range []string{
+	return now, values
+}
+
+// parseAll parses texts, after replacing values' placeholders, at now.
+func parseAll(b *testing.B, texts []string, values *strings.Replacer, now time.Time) []*query.Query {
+	out := make([]*query.Query, len(texts))
+	for i, text := range texts {
+		q, err := query.Parse(values.Replace(text), now)
+		if err != nil {
+			b.Fatalf("Parse(%q) = %v", text, err)
+		}
+		out[i] = q
+	}
+	return out
+}
+
+// BenchmarkSearch measures the first page (50 events) of searches of the
+// search fixture's organization: the seed's common searches and one of
+// each qualifier, wildcards included, each in a read transaction of its
+// own.
+func BenchmarkSearch(b *testing.B) {
+	db := searchFixture(b)
+	defer db.Close()
+	now, values := fixtureValues(b, db)
+	texts := []string{
 		// The seed's common searches.
 		"actor:{email} event:finding.assigned",
 		"event:auth.failed",
@@ -344,13 +308,9 @@ func BenchmarkSearch(b *testing.B) {
 		"details.new_status:fixed",
 		"reentrancy",
 		"-event:auth.*",
-	} {
-		text = values.Replace(text)
-		q, err := query.Parse(text, now)
-		if err != nil {
-			b.Fatalf("Parse(%q) = %v", text, err)
-		}
-		b.Run(text, func(b *testing.B) {
+	}
+	for i, q := range parseAll(b, texts, values, now) {
+		b.Run(values.Replace(texts[i]), func(b *testing.B) {
 			f := store.Filter{Query: q, Limit: 50}
 			n := 0
 			for b.Loop() {
@@ -370,52 +330,43 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-// BenchmarkCounts times a 30-day histogram and facets of the search
-// fixture's organization (300k events over 60 days), unfiltered and with
-// a query.
+// BenchmarkCounts times histograms and facets of the search fixture's
+// organization over the last 30 days (and an hourly histogram of the
+// last day), unfiltered and with queries.
 func BenchmarkCounts(b *testing.B) {
-	db := searchFixture(b, b.TempDir())
+	db := searchFixture(b)
 	defer db.Close()
-	var now time.Time
-	err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
-		return r.List(ctx, "acme", store.Filter{Limit: 1}, func(e *store.Event) error {
-			now = e.Timestamp
-			return nil
-		})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, text := range []string{"", "event:auth.failed", "-actor_type:system"} {
-		q, err := query.Parse(text, now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		f := store.Filter{Since: now.Add(-30 * 24 * time.Hour), Until: now.Add(time.Second)}
-		if text != "" {
-			f.Query = q
-		}
-		b.Run("histogram/day/q="+text, func(b *testing.B) {
-			for range b.N {
-				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
-					_, err := r.Histogram(ctx, "acme", f, 24*time.Hour)
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
+	now, values := fixtureValues(b, db)
+	texts := []string{"", "event:auth.failed", "category:auth", "event:*.deleted", "actor:{email}", "-actor_type:system"}
+	month := store.Filter{Since: now.Add(-30 * 24 * time.Hour), Until: now.Add(time.Second)}
+	day := store.Filter{Since: now.Add(-24 * time.Hour), Until: month.Until}
+	for i, q := range parseAll(b, texts, values, now) {
+		text := values.Replace(texts[i])
+		month.Query, day.Query = q, q
+		for _, c := range []struct {
+			name  string
+			count func(context.Context, store.Reader) error
+		}{
+			{"histogram/30d/day", func(ctx context.Context, r store.Reader) error {
+				_, err := r.Histogram(ctx, "acme", month, 24*time.Hour)
+				return err
+			}},
+			{"histogram/24h/hour", func(ctx context.Context, r store.Reader) error {
+				_, err := r.Histogram(ctx, "acme", day, time.Hour)
+				return err
+			}},
+			{"facets/30d", func(ctx context.Context, r store.Reader) error {
+				_, err := r.Facets(ctx, "acme", month, 10)
+				return err
+			}},
+		} {
+			b.Run(c.name+"/q="+text, func(b *testing.B) {
+				for b.Loop() {
+					if err := db.Read(b.Context(), c.count); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
-		b.Run("facets/q="+text, func(b *testing.B) {
-			for range b.N {
-				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
-					_, err := r.Facets(ctx, "acme", f, 10)
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
