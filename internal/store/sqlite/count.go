@@ -1,132 +1,367 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/verify"
 )
 
-// counting returns the condition that picks the events f selects (its
-// After and Limit aside) and its parameters, for the counting queries:
-// the timestamp range and the query's residual, read along events_ts.
-// ok is false if f can match no event.
-func (r *reader) counting(ctx context.Context, org string, f store.Filter) (where string, args []any, ok bool, err error) {
+// Counting: how Facets and Histogram count the events a filter selects.
+//
+// The whole hours or days of the range come from the rollups (rollup.go)
+// when the query allows: a histogram whose query tests nothing but event
+// types and categories reads event_hours, testing each row's type; facets
+// without a query read event_hours, actor_days and target_days. The rest,
+// the partial periods at the ends of the range and any other query, is
+// counted from the events, read as a search reads them: by its driver if
+// it has one (see drive.go), along events_ts if not.
+
+// counted are the columns of an event that counting reads, named as the
+// rollups name them.
+const counted = "ts, event, category, " +
+	"iif(actor_email <> '', actor_email, actor_id) COLLATE BINARY AS actor, " +
+	"iif(target_id <> '', target_id, target_name) AS target"
+
+// source returns a query of the counted columns of the events f selects
+// (After and Limit aside), of the organization numbered num, and its
+// parameters; "" if there are none.
+func (r *reader) source(ctx context.Context, num int64, f store.Filter) (string, []any, error) {
 	f.After, f.Limit = nil, 1
-	num, err := r.orgNum(ctx, org)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil, false, nil
+	lo, hi, ok := listRange(narrow(f))
+	if !ok {
+		return "", nil, nil
 	}
-	if err != nil {
-		return "", nil, false, err
-	}
+	const from = "SELECT " + counted + " FROM events INDEXED BY "
 	if f.Query == nil || len(f.Query.Terms) == 0 {
-		lo, hi, ok := listRange(f)
-		if !ok {
-			return "", nil, false, nil
-		}
-		return "org = ?1 AND ts >= ?2 AND ts <= ?3", []any{num, lo, hi.ts}, true, nil
+		return from + "events_ts WHERE org = ?1 AND ts >= ?2 AND ts <= ?3", []any{num, lo, hi.ts}, nil
 	}
-	// Counting reads the range along events_ts: it needs the residual
-	// only, not the index keys a driving term would read.
 	s, err := compile(num, f)
 	if err != nil || s == nil {
-		return "", nil, false, err
+		return "", nil, err
 	}
-	conds := append([]string{"org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4) AND ?5 > 0"}, s.where...)
-	return strings.Join(conds, " AND "), s.args, true, nil
+	d, none, err := r.drive(ctx, num, f.Query)
+	if err != nil || none {
+		return "", nil, err
+	}
+	arms := []arm{{index: "events_ts"}}
+	switch {
+	case d.kind == driveNone:
+	case d.merged():
+		arms = d.arms(s)
+	default:
+		arms = d.sortedArms(s)
+	}
+	var b strings.Builder
+	for i, a := range arms {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString(from + a.index + " WHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND ?5 > 0")
+		for _, c := range append([]string{a.cond}, s.where...) {
+			if c != "" {
+				b.WriteString(" AND " + c)
+			}
+		}
+	}
+	return b.String(), s.args, nil
+}
+
+// A tallies is counts by value, merged from several reads.
+type tallies map[string]int64
+
+// sorted returns t's counts of non-empty values, most first, then by
+// value; at most limit of them unless limit is negative.
+func (t tallies) sorted(limit int) []store.Count {
+	out := []store.Count{}
+	for v, n := range t {
+		if v != "" && n > 0 {
+			out = append(out, store.Count{Value: v, N: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Count) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Value, b.Value))
+	})
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// tally adds the (value, count) rows of q to t.
+func (r *reader) tally(ctx context.Context, t tallies, q string, args ...any) error {
+	rows, err := r.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			return err
+		}
+		t[v] += n
+	}
+	return rows.Err()
+}
+
+// A facets is Facets' counts as they are added up.
+type facets struct {
+	categories, events, actors, targets tallies
+}
+
+func newFacets() facets {
+	return facets{tallies{}, tallies{}, tallies{}, tallies{}}
+}
+
+func (fc facets) result(top int) store.Facets {
+	out := store.Facets{
+		Categories: fc.categories.sorted(-1),
+		Events:     fc.events.sorted(-1),
+		Actors:     fc.actors.sorted(top),
+		Targets:    fc.targets.sorted(top),
+	}
+	for _, n := range fc.categories {
+		out.Total += n // every event has one category
+	}
+	return out
 }
 
 func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int) (store.Facets, error) {
-	var fc store.Facets
-	where, args, ok, err := r.counting(ctx, org, f)
-	if err != nil || !ok {
-		return fc, wrapCount(err)
+	num, err := r.orgNum(ctx, org)
+	if err != nil {
+		return store.Facets{}, wrapCount(ignoreMissing(err))
 	}
-	if err := r.tx.QueryRowContext(ctx, "SELECT count(*) FROM events INDEXED BY events_ts WHERE "+where, args...).Scan(&fc.Total); err != nil {
-		return fc, wrapCount(err)
-	}
-	for _, g := range []struct {
-		into  *[]store.Count
-		value string
-		limit int
-	}{
-		{&fc.Categories, "category", -1},
-		{&fc.Events, "event", -1},
-		{&fc.Actors, "iif(actor_email <> '', actor_email, actor_id)", top},
-		{&fc.Targets, "iif(target_id <> '', target_id, target_name)", top},
-	} {
-		q := "SELECT " + g.value + " AS v, count(*) AS n FROM events INDEXED BY events_ts WHERE " + where +
-			" GROUP BY v HAVING v <> '' ORDER BY n DESC, v LIMIT " + fmt.Sprint(g.limit)
-		if *g.into, err = r.counts(ctx, q, args); err != nil {
-			return fc, wrapCount(err)
+	fc := newFacets()
+	rest := []store.Filter{f}
+	if f.Query == nil || len(f.Query.Terms) == 0 {
+		var from, to int64
+		if from, to, rest = whole(f, 24*time.Hour); from < to {
+			if err := r.facetsByDays(ctx, num, from, to, fc); err != nil {
+				return store.Facets{}, wrapCount(err)
+			}
 		}
 	}
-	return fc, nil
+	for _, f := range rest {
+		if err := r.facetsOfEvents(ctx, num, f, fc); err != nil {
+			return store.Facets{}, wrapCount(err)
+		}
+	}
+	return fc.result(top), nil
 }
 
-// counts runs a query of (value, count) rows.
-func (r *reader) counts(ctx context.Context, q string, args []any) ([]store.Count, error) {
-	rows, err := r.tx.QueryContext(ctx, q, args...)
+// facetsByDays adds the rollups' counts of the days [from, to) to fc.
+func (r *reader) facetsByDays(ctx context.Context, num, from, to int64, fc facets) error {
+	rows, err := r.tx.QueryContext(ctx, "SELECT event, category, sum(n) FROM event_hours WHERE org = ? AND hour >= ? AND hour < ? GROUP BY event, category", num, from, to)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := []store.Count{}
 	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Value, &c.N); err != nil {
-			return nil, err
+		var event, category string
+		var n int64
+		if err := rows.Scan(&event, &category, &n); err != nil {
+			return err
 		}
-		out = append(out, c)
+		fc.events[event] += n
+		fc.categories[category] += n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := r.tally(ctx, fc.actors, "SELECT actor, sum(n) FROM actor_days WHERE org = ? AND day >= ? AND day < ? GROUP BY actor", num, from, to); err != nil {
+		return err
+	}
+	return r.tally(ctx, fc.targets, "SELECT target, sum(n) FROM target_days WHERE org = ? AND day >= ? AND day < ? GROUP BY target", num, from, to)
+}
+
+// facetsOfEvents adds the counts of the events f selects to fc, in one
+// read of them: four GROUP BYs would read each event four times.
+func (r *reader) facetsOfEvents(ctx context.Context, num int64, f store.Filter, fc facets) error {
+	src, args, err := r.source(ctx, num, f)
+	if err != nil || src == "" {
+		return err
+	}
+	rows, err := r.tx.QueryContext(ctx, "SELECT category, event, actor, target FROM ("+src+")", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var category, event, actor, target sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&category, &event, &actor, &target); err != nil {
+			return err
+		}
+		fc.categories[string(category)]++
+		fc.events[string(event)]++
+		fc.actors[string(actor)]++
+		fc.targets[string(target)]++
+	}
+	return rows.Err()
+}
+
+// whole returns the whole periods of width (an hour or a day) in f's
+// range, [from, to) in Unix nanoseconds, and filters of the rest of it,
+// the parts before and after; from >= to, and rest f itself, if there are
+// none.
+func whole(f store.Filter, width time.Duration) (from, to int64, rest []store.Filter) {
+	lo, hi, ok := listRange(narrow(store.Filter{Since: f.Since, Until: f.Until, Query: f.Query}))
+	if !ok {
+		return 0, 0, nil
+	}
+	from, to = floorTo(lo, width), floorTo(hi.ts, width)
+	if from < lo {
+		from += int64(width)
+	}
+	if hi.ts-to == int64(width)-1 {
+		to += int64(width) // the last period is whole too
+	}
+	if from >= to {
+		return 0, 0, []store.Filter{f}
+	}
+	before, after := f, f
+	before.Until = time.Unix(0, from).UTC()
+	after.Since = time.Unix(0, to).UTC()
+	return from, to, []store.Filter{before, after}
+}
+
+// eventTerms returns the terms of q that test event types or categories,
+// and whether they are all q tests besides the range it narrows f to.
+func eventTerms(q *query.Query) (*query.Query, bool) {
+	out := &query.Query{}
+	if q == nil {
+		return out, true
+	}
+	for _, t := range q.Terms {
+		switch {
+		case t.Field == query.FieldEvent || t.Field == query.FieldCategory:
+			out.Terms = append(out.Terms, t)
+		case t.Field == query.FieldTimestamp && !t.Negated:
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, width time.Duration) ([]store.Bucket, error) {
 	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || width <= 0 || (24*time.Hour)%width != 0 {
 		return nil, fmt.Errorf("couldn't count events: want Since before Until and a width dividing a day, not %v, %v, %v", f.Since, f.Until, width)
 	}
-	buckets := store.Buckets(f.Since, f.Until, width)
-	first := buckets[0].Start
-	if (f.Query == nil || len(f.Query.Terms) == 0) && width%time.Hour == 0 {
-		return buckets, wrapCount(r.histogramByHours(ctx, org, f, first, width, buckets))
-	}
-	where, args, ok, err := r.counting(ctx, org, f)
-	if err != nil || !ok {
-		return buckets, wrapCount(err)
-	}
-	// Buckets are numbered from first; the parameters after the search's
-	// are its start and the width, in nanoseconds.
-	n := len(args)
-	q := fmt.Sprintf("SELECT (ts - ?%d) / ?%d AS b, category, count(*) FROM events INDEXED BY events_ts WHERE %s GROUP BY b, category",
-		n+1, n+2, where)
-	rows, err := r.tx.QueryContext(ctx, q, append(args, first.UnixNano(), int64(width))...)
+	h := histogram{buckets: store.Buckets(f.Since, f.Until, width), width: int64(width)}
+	h.first = h.buckets[0].Start.UnixNano()
+	num, err := r.orgNum(ctx, org)
 	if err != nil {
-		return nil, wrapCount(err)
+		return h.buckets, wrapCount(ignoreMissing(err))
+	}
+	rest := []store.Filter{f}
+	if types, ok := eventTerms(f.Query); ok && width%time.Hour == 0 {
+		var from, to int64
+		if from, to, rest = whole(f, time.Hour); from < to {
+			if err := r.histogramByHours(ctx, num, from, to, types, &h); err != nil {
+				return h.buckets, wrapCount(err)
+			}
+		}
+	}
+	for _, f := range rest {
+		if err := r.histogramOfEvents(ctx, num, f, &h); err != nil {
+			return h.buckets, wrapCount(err)
+		}
+	}
+	return h.buckets, nil
+}
+
+// A histogram is Histogram's buckets as they are added up: those of
+// width nanoseconds from first.
+type histogram struct {
+	buckets      []store.Bucket
+	first, width int64
+}
+
+// add counts n events of category at the instant at.
+func (h *histogram) add(at int64, category string, n int64) {
+	b := (at - h.first) / h.width
+	if at < h.first || b >= int64(len(h.buckets)) || n == 0 {
+		return // cannot happen: the range is the buckets'
+	}
+	bk := &h.buckets[b]
+	bk.N += n
+	if bk.ByCategory == nil {
+		bk.ByCategory = map[string]int64{}
+	}
+	bk.ByCategory[category] += n
+}
+
+// histogramByHours adds the events of the whole hours [from, to) that
+// types matches to h, from event_hours.
+func (r *reader) histogramByHours(ctx context.Context, num, from, to int64, types *query.Query, h *histogram) error {
+	rows, err := r.tx.QueryContext(ctx, "SELECT hour, event, category, n FROM event_hours WHERE org = ? AND hour >= ? AND hour < ?", num, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	matches := map[[2]string]bool{} // by event type and category
+	for rows.Next() {
+		var at, n int64
+		var event, category string
+		if err := rows.Scan(&at, &event, &category, &n); err != nil {
+			return err
+		}
+		k := [2]string{event, category}
+		m, ok := matches[k]
+		if !ok {
+			m = types.Match(&verify.Record{Event: event, Category: category})
+			matches[k] = m
+		}
+		if m {
+			h.add(at, category, n)
+		}
+	}
+	return rows.Err()
+}
+
+// histogramOfEvents adds the events f selects to h.
+func (r *reader) histogramOfEvents(ctx context.Context, num int64, f store.Filter, h *histogram) error {
+	src, args, err := r.source(ctx, num, f)
+	if err != nil || src == "" {
+		return err
+	}
+	// Each event's bucket's start: the parameters after the source's are
+	// the first bucket's start and the width.
+	q := fmt.Sprintf("SELECT (ts - ?%d) / ?%d * ?%d + ?%d, category, count(*) FROM (%s) GROUP BY 1, 2",
+		len(args)+1, len(args)+2, len(args)+2, len(args)+1, src)
+	rows, err := r.tx.QueryContext(ctx, q, append(args, h.first, h.width)...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b, count int64
+		var at, count int64
 		var category string
-		if err := rows.Scan(&b, &category, &count); err != nil {
-			return nil, wrapCount(err)
+		if err := rows.Scan(&at, &category, &count); err != nil {
+			return err
 		}
-		if b < 0 || b >= int64(len(buckets)) {
-			continue // cannot happen: the range is the buckets'
-		}
-		bk := &buckets[b]
-		bk.N += count
-		if bk.ByCategory == nil {
-			bk.ByCategory = map[string]int64{}
-		}
-		bk.ByCategory[category] += count
+		h.add(at, category, count)
 	}
-	return buckets, wrapCount(rows.Err())
+	return rows.Err()
+}
+
+// ignoreMissing returns nil for store.ErrNotFound: an organization
+// without a log has no events to count.
+func ignoreMissing(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func wrapCount(err error) error {
@@ -134,68 +369,4 @@ func wrapCount(err error) error {
 		return nil
 	}
 	return fmt.Errorf("couldn't count events: %w", err)
-}
-
-// histogramByHours fills buckets (of width, numbered from first) with the
-// events of f's time range, which is all f selects: the whole hours from
-// event_hours, the partial hours at either end from the events.
-func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filter, first time.Time, width time.Duration, buckets []store.Bucket) error {
-	num, err := r.orgNum(ctx, org)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	lo, hi, ok := listRange(f)
-	if !ok {
-		return nil
-	}
-	add := func(at int64, category string, n int64) {
-		b := (at - first.UnixNano()) / int64(width)
-		if b < 0 || b >= int64(len(buckets)) || n == 0 {
-			return
-		}
-		bk := &buckets[b]
-		bk.N += n
-		if bk.ByCategory == nil {
-			bk.ByCategory = map[string]int64{}
-		}
-		bk.ByCategory[category] += n
-	}
-	// Whole hours: [from, to). lo and hi.ts are inclusive bounds.
-	from, to := hourOf(lo), hourOf(hi.ts)
-	if from < lo {
-		from += int64(time.Hour)
-	}
-	if hi.ts-to == int64(time.Hour)-1 {
-		to += int64(time.Hour) // the last hour is whole too
-	}
-	scan := func(q string, args ...any) error {
-		rows, err := r.tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var at, n int64
-			var category string
-			if err := rows.Scan(&at, &category, &n); err != nil {
-				return err
-			}
-			add(at, category, n)
-		}
-		return rows.Err()
-	}
-	const events = "SELECT ts, category, 1 FROM events INDEXED BY events_ts WHERE org = ? AND ts >= ? AND ts <= ?"
-	if from >= to {
-		return scan(events, num, lo, hi.ts)
-	}
-	if err := scan("SELECT hour, category, sum(n) FROM event_hours WHERE org = ? AND hour >= ? AND hour < ? GROUP BY hour, category", num, from, to); err != nil {
-		return err
-	}
-	if err := scan(events, num, lo, from-1); err != nil {
-		return err
-	}
-	return scan(events, num, to, hi.ts)
 }

@@ -13,9 +13,10 @@ import (
 
 // The tables event_types, actors and targets hold each organization's
 // distinct event types, actors and target names, under the texts a search
-// names them by (see migrations/003_search.sql). Append adds the rows of
-// the events it appends; search looks up which values a term means in
-// them, and reads the events of those values from their indexes.
+// names them by (see migrations/003_search.sql), and ips the actors of
+// each address (migrations/007_ips.sql). Append adds the rows of the
+// events it appends; search looks up which values a term means in them,
+// and reads the events of those values from their indexes.
 
 // actorKey returns what finds the events of an actor: its email, or else
 // its id.
@@ -40,11 +41,13 @@ const (
 	tableEventTypes = iota
 	tableActors
 	tableTargets
+	tableIPs
 )
 
 // A distinctRow is a row of one of the tables, less the organization: an
 // event type's category and type, an actor's text, email and id, or a
-// target's name, id and name.
+// target's name, id and name, or an address's address, actor email and
+// id.
 type distinctRow struct {
 	table   int
 	columns [3]string
@@ -63,6 +66,9 @@ func rowsOf(e *store.Event) []distinctRow {
 	if t := &e.Target; t.Name != "" {
 		id, name := targetKey(t.ID, t.Name)
 		rows = append(rows, distinctRow{tableTargets, [3]string{t.Name, id, name}})
+	}
+	if e.IP != "" {
+		rows = append(rows, distinctRow{tableIPs, [3]string{e.IP, email, id}})
 	}
 	return rows
 }
@@ -145,6 +151,7 @@ func (t *tx) insertDistinct(ctx context.Context, org int64, events []*store.Even
 		tableEventTypes: t.stmt(ctx, t.s.insertEventType),
 		tableActors:     t.stmt(ctx, t.s.insertActor),
 		tableTargets:    t.stmt(ctx, t.s.insertTarget),
+		tableIPs:        t.stmt(ctx, t.s.insertIP),
 	}
 	seen := map[knownRow]bool{}
 	for _, e := range events {

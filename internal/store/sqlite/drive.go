@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"net/netip"
 	"strings"
 
 	"github.com/steleaudit/stele/internal/query"
@@ -14,9 +15,11 @@ import (
 // events_target itself, list the keys of all the events it may match; a
 // term that matches an actor or target that has no key (an actor with
 // neither email nor id), or a target id by a pattern other than a prefix,
-// can't. Which term drives: one whose keys can be merged before one whose
-// can't; then a target before an actor before event types, as they tend
-// to pick fewer events; then the one with fewer keys.
+// can't. A term on the address drives by the keys of the actors that used
+// the addresses it matches. Which term drives: one whose keys can be
+// merged before one whose can't; then a target before an actor (or
+// address) before event types, as they tend to pick fewer events; then
+// the one with fewer keys.
 
 // A key is an index key that finds the events of one value: the index,
 // and the value of its column after org.
@@ -129,6 +132,9 @@ func (r *reader) drive(ctx context.Context, num int64, q *query.Query) (d drive,
 		case query.FieldTarget:
 			kind = driveTarget
 			keys, err = r.targetKeys(ctx, num, t.Values)
+		case query.FieldIP:
+			kind = driveActor
+			keys, err = r.ipKeys(ctx, num, t.Prefixes)
 		default:
 			continue
 		}
@@ -248,21 +254,52 @@ func matchesAll(terms []query.Term, category, event string) bool {
 func (r *reader) actorKeys(ctx context.Context, num int64, values []query.Value) (*keySet, error) {
 	keys := newKeySet()
 	for _, v := range values {
-		err := r.lookUp(ctx, r.s.actors, num, v, keys, func(email, id string) {
-			switch {
-			case email != "":
-				keys.add(key{"events_actor", email})
-			case id != "":
-				keys.add(key{"events_actor_id", id})
-			default:
-				keys.drives = false
-			}
-		})
+		err := r.lookUp(ctx, r.s.actors, num, v, keys, keys.addActor)
 		if err != nil || !keys.drives {
 			return keys, err
 		}
 	}
 	return keys, nil
+}
+
+// addActor adds the key of the actor with email and id, as the tables of
+// distinct values have them; an actor with neither has none, and then
+// keys doesn't drive.
+func (ks *keySet) addActor(email, id string) {
+	switch {
+	case email != "":
+		ks.add(key{"events_actor", email})
+	case id != "":
+		ks.add(key{"events_actor_id", id})
+	default:
+		ks.drives = false
+	}
+}
+
+// ipKeys returns the keys of the actors of the organization numbered num
+// that used an address within one of prefixes.
+func (r *reader) ipKeys(ctx context.Context, num int64, prefixes []netip.Prefix) (*keySet, error) {
+	keys := newKeySet()
+	if len(prefixes) == 0 {
+		return keys, nil // the term matches nothing
+	}
+	list := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		list[i] = p.String()
+	}
+	rows, err := r.stmt(ctx, r.s.ipActors).QueryContext(ctx, num, strings.Join(list, ","), maxKeys+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() && keys.drives {
+		var email, id string
+		if err := rows.Scan(&email, &id); err != nil {
+			return nil, err
+		}
+		keys.addActor(email, id)
+	}
+	return keys, rows.Err()
 }
 
 // targetKeys returns the keys of the targets of the organization

@@ -17,8 +17,8 @@ import (
 
 // searchPlans are searches of the shapes a page of results commonly
 // takes, with what their plans must read. In the query, {actor} stands for
-// an actor's email and {target} for a target's id, of the data. No plan may
-// scan events or sort.
+// an actor's email, {target} for a target's id and {ip} for an address,
+// of the data. No plan may scan events or sort.
 var searchPlans = []struct {
 	name  string
 	query string
@@ -61,8 +61,8 @@ var searchPlans = []struct {
 		[]string{"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)"}},
 	{"free text", "reentrancy", store.Filter{},
 		[]string{"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)"}},
-	{"ip", "ip:203.0.0.0/16", store.Filter{},
-		[]string{"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)"}},
+	{"ip", "ip:{ip}", store.Filter{},
+		[]string{"SEARCH events USING INDEX events_actor (org=? AND actor_email=? AND ts>? AND ts<?)"}},
 	{"details", "details.new_status:fixed", store.Filter{},
 		[]string{"SEARCH events USING INDEX events_ts (org=? AND ts>? AND ts<?)"}},
 }
@@ -103,7 +103,7 @@ func TestSearchPlans(t *testing.T) {
 			if p.name == "actor, any case" {
 				email = strings.ToUpper(email)
 			}
-			text := strings.NewReplacer("{actor}", email, "{target}", e.Target.ID).Replace(p.query)
+			text := strings.NewReplacer("{actor}", email, "{target}", e.Target.ID, "{ip}", e.IP).Replace(p.query)
 			q, err := query.Parse(text, planTime)
 			if err != nil {
 				t.Fatalf("%s: Parse(%q) = %v", p.name, text, err)

@@ -32,6 +32,10 @@ const (
 		ORDER BY ts DESC, key DESC LIMIT ?5`
 	addHour = `INSERT INTO event_hours (org, hour, event, category, n) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (org, hour, event) DO UPDATE SET n = n + excluded.n`
+	addActorDay = `INSERT INTO actor_days (org, day, actor, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org, day, actor) DO UPDATE SET n = n + excluded.n`
+	addTargetDay = `INSERT INTO target_days (org, day, target, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org, day, target) DO UPDATE SET n = n + excluded.n`
 	insertEvent = `INSERT INTO events (org, seq, id, id_hash, ts, received_at, event, category,
 		actor_type, actor_id, actor_email, actor_name,
 		target_type, target_id, target_name, ip, user_agent,
@@ -44,6 +48,8 @@ const (
 		ON CONFLICT DO NOTHING`
 	insertTarget = `INSERT INTO targets (org, text, id, name) VALUES (?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
+	insertIP = `INSERT INTO ips (org, ip, email, id) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
 	selectEventTypes = `SELECT category, event FROM event_types WHERE org = ?`
 	// selectActors and selectTargets take the range of texts a value's
 	// literal start allows, the value as a pattern for stele_match, and a
@@ -52,6 +58,10 @@ const (
 		WHERE org = ?1 AND text BETWEEN ?2 AND ?3 AND stele_match(?4, 0, text) LIMIT ?5`
 	selectTargets = `SELECT DISTINCT id, name FROM targets
 		WHERE org = ?1 AND text BETWEEN ?2 AND ?3 AND stele_match(?4, 0, text) LIMIT ?5`
+	// selectIPActors returns the actors of addresses in the prefixes ?2
+	// (as stele_ip_in takes them), and a limit.
+	selectIPActors = `SELECT DISTINCT email, id FROM ips
+		WHERE org = ?1 AND stele_ip_in(ip, ?2) LIMIT ?3`
 	// selectTargetIDs returns the first ?4 distinct target ids from ?2 to
 	// ?3, a seek in events_target each.
 	selectTargetIDs = `WITH RECURSIVE ids (id) AS (
@@ -128,12 +138,14 @@ type statements struct {
 	orgs, orgNum, head                        *sql.Stmt
 	events, event, list, ids, tiles           *sql.Stmt
 	eventTypes, actors, targets, targetIDs    *sql.Stmt
+	ipActors                                  *sql.Stmt
 	checkpoints, checkpoint, latestCheckpoint *sql.Stmt
 	org, apiKey, apiKeys                      *sql.Stmt
 	insertOrg, updateHead, insertEvent        *sql.Stmt
 	upsertTile, insertCheckpoint              *sql.Stmt
 	insertEventType, insertActor              *sql.Stmt
-	insertTarget, addHour                     *sql.Stmt
+	insertTarget, insertIP, addHour           *sql.Stmt
+	addActorDay, addTargetDay                 *sql.Stmt
 	registerOrg, updateOrg                    *sql.Stmt
 	insertAPIKey, revokeAPIKey                *sql.Stmt
 	all                                       []*sql.Stmt
@@ -159,6 +171,7 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 		{&s.actors, selectActors},
 		{&s.targets, selectTargets},
 		{&s.targetIDs, selectTargetIDs},
+		{&s.ipActors, selectIPActors},
 		{&s.tiles, selectTiles},
 		{&s.checkpoints, selectCheckpoints},
 		{&s.checkpoint, selectCheckpoint},
@@ -175,7 +188,10 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 			def{&s.insertEventType, insertEventType},
 			def{&s.insertActor, insertActor},
 			def{&s.insertTarget, insertTarget},
+			def{&s.insertIP, insertIP},
 			def{&s.addHour, addHour},
+			def{&s.addActorDay, addActorDay},
+			def{&s.addTargetDay, addTargetDay},
 			def{&s.upsertTile, upsertTile},
 			def{&s.insertCheckpoint, insertCheckpoint},
 			def{&s.registerOrg, registerOrg},

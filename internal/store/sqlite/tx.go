@@ -91,7 +91,7 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 	if err := t.insertDistinct(ctx, num, events); err != nil {
 		return fmt.Errorf("couldn't append to %q: %w", org, err)
 	}
-	if err := t.countHours(ctx, num, events); err != nil {
+	if err := t.countRollups(ctx, num, events); err != nil {
 		return fmt.Errorf("couldn't append to %q: %w", org, err)
 	}
 	return nil
