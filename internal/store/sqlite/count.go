@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -103,13 +106,13 @@ func (r *reader) tally(ctx context.Context, t tallies, q string, args ...any) er
 		return err
 	}
 	defer rows.Close()
+	var v sql.RawBytes
+	var n int64
 	for rows.Next() {
-		var v string
-		var n int64
 		if err := rows.Scan(&v, &n); err != nil {
 			return err
 		}
-		t[v] += n
+		t[string(v)] += n
 	}
 	return rows.Err()
 }
@@ -143,24 +146,28 @@ func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int
 	}
 	fc := newFacets()
 	rest := []store.Filter{f}
+	var from, to int64
 	if f.Query == nil || len(f.Query.Terms) == 0 {
-		var from, to int64
-		if from, to, rest = whole(f, 24*time.Hour); from < to {
-			if err := r.facetsByDays(ctx, num, from, to, fc); err != nil {
-				return store.Facets{}, wrapCount(err)
-			}
-		}
+		from, to, rest = whole(f, 24*time.Hour)
 	}
+	// The partial days first: topTargets needs their counts.
 	for _, f := range rest {
 		if err := r.facetsOfEvents(ctx, num, f, fc); err != nil {
+			return store.Facets{}, wrapCount(err)
+		}
+	}
+	if from < to {
+		if err := r.facetsByDays(ctx, num, from, to, top, fc); err != nil {
 			return store.Facets{}, wrapCount(err)
 		}
 	}
 	return fc.result(top), nil
 }
 
-// facetsByDays adds the rollups' counts of the days [from, to) to fc.
-func (r *reader) facetsByDays(ctx context.Context, num, from, to int64, fc facets) error {
+// facetsByDays adds the rollups' counts of the days [from, to) to fc,
+// whose counts of targets are those of the rest of the range: of targets,
+// enough for the top.
+func (r *reader) facetsByDays(ctx context.Context, num, from, to int64, top int, fc facets) error {
 	rows, err := r.tx.QueryContext(ctx, "SELECT event, category, sum(n) FROM event_hours WHERE org = ? AND hour >= ? AND hour < ? GROUP BY event, category", num, from, to)
 	if err != nil {
 		return err
@@ -178,10 +185,86 @@ func (r *reader) facetsByDays(ctx context.Context, num, from, to int64, fc facet
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := r.tally(ctx, fc.actors, "SELECT actor, sum(n) FROM actor_days WHERE org = ? AND day >= ? AND day < ? GROUP BY actor", num, from, to); err != nil {
+	if err := r.tally(ctx, fc.actors, "SELECT actor, n FROM actor_days WHERE org = ? AND day >= ? AND day < ?", num, from, to); err != nil {
 		return err
 	}
-	return r.tally(ctx, fc.targets, "SELECT target, sum(n) FROM target_days WHERE org = ? AND day >= ? AND day < ? GROUP BY target", num, from, to)
+	if ok, err := r.topTargets(ctx, num, from, to, top, fc.targets); ok || err != nil {
+		return err
+	}
+	return r.tally(ctx, fc.targets, "SELECT target, n FROM target_days WHERE org = ? AND day >= ? AND day < ?", num, from, to)
+}
+
+// heavyDay is the count from which target_days_heavy indexes a target's
+// day (migration 006), as topTargets's query says too.
+const heavyDay = 10
+
+// topTargets adds to t, which holds the counts of targets in the rest of
+// the range, the counts over the days [from, to) of enough targets to
+// tell the top ones, if it can prove which they are: those with a heavy
+// day among them, and those of the rest of the range that might outcount
+// them; any other target counts heavyDay-1 a day at most. Organizations
+// have many more targets than actors, most with few events: reading only
+// the heavy ones spares reading them all. ok is false, and t untouched,
+// if it proves nothing.
+func (r *reader) topTargets(ctx context.Context, num, from, to int64, top int, t tallies) (ok bool, err error) {
+	if top < 0 {
+		return false, nil
+	}
+	// of counts the days of the targets a query lists, with a seek for
+	// each day and target: reading all the range's days of the targets
+	// would read those of every target. The heavy ones' count is written
+	// out, not a parameter, for SQLite to see that the partial index has
+	// the rows.
+	const of = `WITH RECURSIVE days (d) AS (
+			SELECT ?2 UNION ALL SELECT d + ?4 FROM days WHERE d + ?4 < ?3),
+		c (target) AS (%s)
+		SELECT t.target, sum(t.n) FROM c CROSS JOIN days CROSS JOIN target_days t
+		WHERE t.org = ?1 AND t.day = days.d AND t.target = c.target
+		GROUP BY t.target`
+	const heavy = `SELECT DISTINCT target FROM target_days INDEXED BY target_days_heavy
+		WHERE org = ?1 AND day >= ?2 AND day < ?3 AND n >= 10`
+	day := int64(24 * time.Hour)
+	heavies := tallies{}
+	if err := r.tally(ctx, heavies, fmt.Sprintf(of, heavy), num, from, to, day); err != nil {
+		return false, err
+	}
+	counts := maps.Clone(t)
+	for v, n := range heavies {
+		counts[v] += n
+	}
+	light := (heavyDay - 1) * ((to - from) / day) // the most another target counts
+	least := int64(math.MaxInt64)                 // the top'th count
+	if top > 0 {
+		least = 0
+		if s := counts.sorted(top); len(s) == top {
+			least = s[top-1].N
+		}
+	}
+	if light >= least {
+		return false, nil
+	}
+	// Targets of the rest of the range that might outcount them: read
+	// their days too.
+	var doubt []string
+	for v, n := range t {
+		if _, ok := heavies[v]; !ok && n+light >= least {
+			doubt = append(doubt, v)
+		}
+	}
+	if len(doubt) > maxSorted {
+		return false, nil
+	}
+	if len(doubt) > 0 {
+		list, err := json.Marshal(doubt)
+		if err != nil {
+			return false, err
+		}
+		if err := r.tally(ctx, counts, fmt.Sprintf(of, "SELECT value FROM json_each(?5)"), num, from, to, day, string(list)); err != nil {
+			return false, err
+		}
+	}
+	maps.Copy(t, counts)
+	return true, nil
 }
 
 // facetsOfEvents adds the counts of the events f selects to fc, in one

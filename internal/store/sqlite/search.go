@@ -218,6 +218,9 @@ func (r *reader) count(ctx context.Context, s *search, arms []arm, limit int) (i
 // narrow returns f with the positive timestamp terms of its query ANDed
 // into Since and Until.
 func narrow(f store.Filter) store.Filter {
+	if f.Query == nil {
+		return f
+	}
 	for _, t := range f.Query.Terms {
 		if t.Field != query.FieldTimestamp || t.Negated {
 			continue
