@@ -41,76 +41,82 @@ func targetKey(t verify.Target) string {
 	return cmp.Or(t.ID, t.Name)
 }
 
-// A pairSet is a set of rows of two text columns, in the order added.
-type pairSet struct {
-	seen map[[2]string]bool
-	rows [][2]string
+// A rowSet is a set of rows of an organization and two texts, in the
+// order added.
+type rowSet struct {
+	seen map[[3]string]bool
+	rows [][3]string
 }
 
-func (s *pairSet) add(a, b string) {
+func (s *rowSet) add(org, a, b string) {
 	if s.seen == nil {
-		s.seen = map[[2]string]bool{}
+		s.seen = map[[3]string]bool{}
 	}
-	k := [2]string{a, b}
+	k := [3]string{org, a, b}
 	if !s.seen[k] {
 		s.seen[k] = true
 		s.rows = append(s.rows, k)
 	}
 }
 
-// columns returns the rows as two arrays, sorted: concurrent writers
+// columns returns the rows as three arrays, sorted: concurrent writers
 // insert rows in one order, and so never wait for each other in a cycle.
-func (s *pairSet) columns() (a, b []string) {
-	slices.SortFunc(s.rows, func(x, y [2]string) int {
-		return cmp.Or(strings.Compare(x[0], y[0]), strings.Compare(x[1], y[1]))
+func (s *rowSet) columns() (org, a, b []string) {
+	slices.SortFunc(s.rows, func(x, y [3]string) int {
+		return cmp.Or(strings.Compare(x[0], y[0]), strings.Compare(x[1], y[1]), strings.Compare(x[2], y[2]))
 	})
 	for _, r := range s.rows {
-		a, b = append(a, r[0]), append(b, r[1])
+		org, a, b = append(org, r[0]), append(a, r[1]), append(b, r[2])
 	}
-	return a, b
+	return org, a, b
 }
 
-// queueDistinct queues the statements that add the rows of events to the
-// tables of distinct values of org, but those known to be there, and
-// adds them to t.written.
-func (t *tx) queueDistinct(b *pgx.Batch, org string, events []*store.Event) {
-	var types, actors, targets pairSet
-	add := func(set *pairSet, table int, a, c string) {
+// addDistinct adds the rows of events to the pending rows of the tables
+// of distinct values of org, but those known to be there, and to
+// t.written.
+func (t *tx) addDistinct(org string, events []*store.Event) {
+	p := &t.pending
+	add := func(set *rowSet, table int, a, c string) {
 		k := t.db.known.key(table, org, a, c)
 		if !t.db.known.has(k) {
-			set.add(a, c)
+			set.add(org, a, c)
 			t.written = append(t.written, k)
 		}
 	}
 	for _, e := range events {
-		add(&types, tableEventTypes, e.Category, e.Event)
+		add(&p.types, tableEventTypes, e.Category, e.Event)
 		key := actorKey(e.Actor)
 		for _, s := range [...]string{e.Actor.Email, e.Actor.ID, e.Actor.Name} {
 			if s != "" {
-				add(&actors, tableActors, strings.ToLower(s), key)
+				add(&p.actors, tableActors, strings.ToLower(s), key)
 			}
 		}
 		key = targetKey(e.Target)
 		for _, s := range [...]string{e.Target.ID, e.Target.Name} {
 			if s != "" {
-				add(&targets, tableTargets, s, key)
+				add(&p.targets, tableTargets, s, key)
 			}
 		}
 	}
+}
+
+// queueDistinct queues the statements that insert the pending rows of
+// the tables of distinct values, one a table.
+func (p *pending) queueDistinct(b *pgx.Batch) {
 	for _, q := range []struct {
 		table, columns string
-		rows           *pairSet
+		rows           *rowSet
 	}{
-		{"event_types", "category, event", &types},
-		{"actors", "text, key", &actors},
-		{"targets", "text, key", &targets},
+		{"event_types", "category, event", &p.types},
+		{"actors", "text, key", &p.actors},
+		{"targets", "text, key", &p.targets},
 	} {
 		if len(q.rows.rows) == 0 {
 			continue
 		}
-		a, c := q.rows.columns()
+		org, a, c := q.rows.columns()
 		b.Queue(`INSERT INTO `+q.table+` (org, `+q.columns+`)
-			SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, org, a, c)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`, org, a, c)
 	}
 }
 

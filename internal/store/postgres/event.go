@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -72,9 +73,10 @@ const eventColumnsOf = `e.seq, e.id, e.ts, e.received_at, e.event, e.category,
 	e.target_type, e.target_id, e.target_name, e.ip, e.user_agent,
 	e.details, e.personal, e.salt, e.commitments`
 
-// columns are events of one organization as arrays of their columns, the
-// parameters of insertSQL.
+// columns are events as arrays of their columns, the parameters of
+// insertSQL.
 type columns struct {
+	org                                  []string
 	seq, ts, received                    []int64
 	idHash                               []*int64
 	id, event, category                  []string
@@ -85,7 +87,8 @@ type columns struct {
 	salt                                 [][]byte
 }
 
-// add appends e, at the time ts, to the columns.
+// add appends e, at the time ts, to the columns. If it fails, it may
+// have appended part of e.
 func (c *columns) add(e *store.Event, ts int64) error {
 	if e.Seq < 0 {
 		return fmt.Errorf("seq %d is negative", e.Seq)
@@ -119,6 +122,7 @@ func (c *columns) add(e *store.Event, ts int64) error {
 		// nil means erased; an empty salt would read back as nil.
 		return errors.New("salt is empty but not nil")
 	}
+	c.org = append(c.org, e.Org)
 	c.seq = append(c.seq, e.Seq)
 	c.ts = append(c.ts, ts)
 	c.received = append(c.received, received)
@@ -138,7 +142,9 @@ func (c *columns) add(e *store.Event, ts int64) error {
 	c.userAgent = append(c.userAgent, e.UserAgent)
 	c.details = append(c.details, details)
 	c.personal = append(c.personal, personal)
-	c.salt = append(c.salt, e.Salt)
+	// A copy: the caller may change e once Append returned, and the
+	// columns may wait for the commit.
+	c.salt = append(c.salt, bytes.Clone(e.Salt))
 	c.commitments = append(c.commitments, commitments)
 	return nil
 }
@@ -148,28 +154,28 @@ func (c *columns) add(e *store.Event, ts int64) error {
 // name this program makes.
 func insertSQL(table string) string {
 	return `WITH r AS (
-		SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
 			$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
 			$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
 			$19::text[], $20::text[], $21::bytea[], $22::text[])
-		AS r (seq, ts, received_at, id_hash, id, event, category, actor_type, actor_id, actor_email,
+		AS r (org, seq, ts, received_at, id_hash, id, event, category, actor_type, actor_id, actor_email,
 			actor_name, target_type, target_id, target_name, ip, ip_addr, user_agent,
 			details, personal, salt, commitments)
 	), leaf AS (
-		INSERT INTO leaves (org, seq, ts, id_hash) SELECT $1, seq, ts, id_hash FROM r
+		INSERT INTO leaves (org, seq, ts, id_hash) SELECT org, seq, ts, id_hash FROM r
 	)
 	INSERT INTO ` + pgx.Identifier{table}.Sanitize() + ` (org, seq, ts, received_at, id, event, category,
 		actor_type, actor_id, actor_email, actor_name, target_type, target_id, target_name,
 		ip, ip_addr, user_agent, details, personal, salt, commitments)
-	SELECT $1, seq, ts, received_at, id, event, category,
+	SELECT org, seq, ts, received_at, id, event, category,
 		actor_type, actor_id, actor_email, actor_name, target_type, target_id, target_name,
 		ip, ip_addr::inet, user_agent, details, personal::jsonb, salt, commitments::jsonb
 	FROM r`
 }
 
-// args returns insertSQL's parameters for org's events.
-func (c *columns) args(org string) []any {
-	return []any{org, c.seq, c.ts, c.received, c.idHash,
+// args returns insertSQL's parameters.
+func (c *columns) args() []any {
+	return []any{c.org, c.seq, c.ts, c.received, c.idHash,
 		c.id, c.event, c.category, c.actorType, c.actorID, c.actorEmail, c.actorName,
 		c.targetType, c.targetID, c.targetName, c.ip, c.addr, c.userAgent,
 		c.details, c.personal, c.salt, c.commitments}

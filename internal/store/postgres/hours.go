@@ -29,30 +29,45 @@ func hourOf(ns int64) int64 {
 	return q * h
 }
 
-// queueHours queues the statement that adds events, at the timestamps ts,
-// to org's hourly counts.
-func queueHours(b *pgx.Batch, org string, events []*store.Event, ts []int64) {
-	type key struct {
-		hour            int64
-		category, event string
+// An hourKey is a row of event_hours: an organization's events of an
+// hour, category and type.
+type hourKey struct {
+	org             string
+	hour            int64
+	category, event string
+}
+
+// addHours adds events of org, at the timestamps ts, to the pending
+// hourly counts.
+func (p *pending) addHours(org string, events []*store.Event, ts []int64) {
+	if p.hours == nil {
+		p.hours = map[hourKey]int64{}
 	}
-	counts := map[key]int64{}
 	for i, e := range events {
-		counts[key{hourOf(ts[i]), e.Category, e.Event}]++
+		p.hours[hourKey{org, hourOf(ts[i]), e.Category, e.Event}]++
+	}
+}
+
+// queueHours queues the statement that adds the pending hourly counts.
+func (p *pending) queueHours(b *pgx.Batch) {
+	if len(p.hours) == 0 {
+		return
 	}
 	// In one order, so that writers never wait for each other in a cycle.
-	keys := slices.SortedFunc(maps.Keys(counts), func(a, b key) int {
-		return cmp.Or(cmp.Compare(a.hour, b.hour), strings.Compare(a.category, b.category), strings.Compare(a.event, b.event))
+	keys := slices.SortedFunc(maps.Keys(p.hours), func(a, b hourKey) int {
+		return cmp.Or(strings.Compare(a.org, b.org), cmp.Compare(a.hour, b.hour),
+			strings.Compare(a.category, b.category), strings.Compare(a.event, b.event))
 	})
+	var orgs, categories, types []string
 	var hours, ns []int64
-	var categories, types []string
 	for _, k := range keys {
-		hours, categories, types, ns = append(hours, k.hour), append(categories, k.category), append(types, k.event), append(ns, counts[k])
+		orgs, hours, categories, types = append(orgs, k.org), append(hours, k.hour), append(categories, k.category), append(types, k.event)
+		ns = append(ns, p.hours[k])
 	}
 	b.Queue(`INSERT INTO event_hours (org, hour, category, event, n)
-		SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[])
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
 		ON CONFLICT (org, hour, category, event) DO UPDATE SET n = event_hours.n + excluded.n`,
-		org, hours, categories, types, ns)
+		orgs, hours, categories, types, ns)
 }
 
 // hourPairs reports whether the hourly counts can answer for q (ok): if

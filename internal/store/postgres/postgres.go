@@ -10,9 +10,18 @@
 // UPDATE, creating it first if need be with INSERT ... ON CONFLICT DO
 // NOTHING, so the writers of one organization take turns across servers
 // while those of others go on. Read transactions are REPEATABLE READ and
-// read-only: one snapshot. A ledger's transaction writes to organization
-// after organization; the update of each one's head is held back and sent
-// in the round trip of the next statement (pipe.go).
+// read-only: one snapshot.
+//
+// A ledger's transaction writes to organization after organization, and
+// statements and round trips, not rows, would bound it. So a write
+// transaction holds back what Append, PutTiles and SetHead write, and
+// sends it all before its commit, or before a statement that could read
+// it, in one round trip of one statement a table for all organizations
+// (pending.go). Append holds back only events that can't conflict: their
+// seqs ascend past the greatest that LockHead found in the log, the org
+// row locked. Others it writes at once, so that a conflict is its error.
+// Per organization, a ledger's batch then costs LockHead's round trip
+// and LookupIDs'.
 //
 // # Schema
 //
@@ -47,8 +56,8 @@
 // partitions of the months a batch touches, on a connection of its own, in
 // a short transaction that creates a table and attaches it under an
 // advisory lock (servers creating the same month's take turns, and the
-// second finds it there); then it writes each month's rows straight into
-// its partition. Attaching a partition locks the DEFAULT partition, which
+// second finds it there); then it writes a batch of one month straight
+// into its partition, and one of several through events. Attaching a partition locks the DEFAULT partition, which
 // every search without a lower time bound reads: if a partition can't be
 // had within two seconds, its month's events go to DEFAULT, where they
 // stay (a partition can't be attached over them), only not pruned.
@@ -250,16 +259,19 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 		return fmt.Errorf("couldn't begin write: %w", err)
 	}
 	defer rollback(ctx, pgtx)
-	p := &pipe{Tx: pgtx}
-	t := &tx{reader: reader{tx: p, db: db}, pipe: p, logs: map[string]bool{}}
+	t := &tx{raw: pgtx, logs: map[string]bool{}, next: map[string]int64{}}
+	t.reader = reader{tx: flushing{Tx: pgtx, t: t}, db: db}
 	if err := f(ctx, t); err != nil {
 		return err
 	}
-	// Once f is done, the commit goes through even if ctx is done
-	// meanwhile: a commit cut short leaves its outcome unknown.
+	// Once f is done, the writes and commit go through even if ctx is
+	// done meanwhile: a commit cut short leaves its outcome unknown.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	if err := p.Commit(cctx); err != nil {
+	if err := t.flush(cctx); err != nil {
+		return fmt.Errorf("couldn't write: %w", err)
+	}
+	if err := pgtx.Commit(cctx); err != nil {
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
 	db.known.add(t.written)

@@ -1,10 +1,10 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,44 +14,124 @@ import (
 
 // A tx is a write transaction, READ COMMITTED. LockHead's row lock is
 // what serializes the writers of an organization, here and in other
-// processes.
+// processes. It holds writes back in pending (pending.go); its reader
+// reads through a flushing, which sends them first.
 type tx struct {
 	reader
-	pipe    *pipe           // the transaction: reader.tx
-	logs    map[string]bool // organizations known to have a log, in this transaction
-	written []knownRow      // rows of distinct values written, known once committed
+	raw     pgx.Tx           // the transaction, without flushing
+	pending pending          // writes not sent yet
+	failed  error            // why the transaction can't go on, once it can't
+	logs    map[string]bool  // organizations known to have a log, in this transaction
+	next    map[string]int64 // of each organization whose head this transaction locked: one past its greatest seq stored or pending
+	written []knownRow       // rows of distinct values written, known once committed
 }
 
 var _ store.Tx = (*tx)(nil)
 
-const lockHead = `SELECT tree_size, tree_root FROM orgs WHERE id = $1 FOR UPDATE`
+// lockHead locks org's row; lastSeq then reads the greatest seq of its
+// log. They are two statements because a READ COMMITTED statement sees
+// what committed before it started, and lastSeq must see what the
+// writer before, whose lock lockHead waited for, committed.
+const (
+	lockHead = `SELECT tree_size, tree_root FROM orgs WHERE id = $1 FOR UPDATE`
+	lastSeq  = `SELECT coalesce(max(seq), -1) FROM leaves WHERE org = $1`
+)
 
 // LockHead locks org's row of orgs FOR UPDATE, inserting it first if
-// there is none.
+// there is none, and learns the greatest seq of org's log, so that
+// Append can tell when to hold events back.
 func (t *tx) LockHead(ctx context.Context, org string) (store.Head, error) {
-	// In a batch, to go with held statements.
-	b := new(pgx.Batch)
-	b.Queue(lockHead, org)
-	br := t.tx.SendBatch(ctx, b)
-	h, err := scanHead(br.QueryRow())
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = cerr
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return store.Head{}, fmt.Errorf("couldn't lock head of %q: %w", org, err)
 	}
+	h, last, err := r.lockHead(ctx, org)
 	if errors.Is(err, store.ErrNotFound) {
 		// Another transaction may be creating the same log: the insert
 		// then waits for it, and does nothing if it commits. Either way
 		// the row is there to lock afterwards, as each statement of a
 		// READ COMMITTED transaction sees what committed before it.
-		if _, err := t.tx.Exec(ctx, `INSERT INTO orgs (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, org); err != nil {
+		if _, err := t.raw.Exec(ctx, `INSERT INTO orgs (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, org); err != nil {
 			return store.Head{}, fmt.Errorf("couldn't create log of %q: %w", org, err)
 		}
-		h, err = scanHead(t.tx.QueryRow(ctx, lockHead, org))
+		h, last, err = r.lockHead(ctx, org)
 	}
 	if err != nil {
 		return store.Head{}, fmt.Errorf("couldn't lock head of %q: %w", org, err)
 	}
 	t.logs[org] = true
+	t.next[org] = last + 1
 	return h, nil
+}
+
+// lockHead runs lockHead and lastSeq in one round trip.
+func (r *reader) lockHead(ctx context.Context, org string) (store.Head, int64, error) {
+	b := new(pgx.Batch)
+	b.Queue(lockHead, org)
+	b.Queue(lastSeq, org)
+	br := r.tx.SendBatch(ctx, b)
+	h, err := scanHead(br.QueryRow())
+	var last int64
+	if err == nil {
+		err = br.QueryRow().Scan(&last)
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return h, last, err
+}
+
+// of returns a reader of org's rows that sends the pending writes first
+// only if some are of org: those of other organizations can't change
+// what it reads, and wait.
+func (t *tx) of(ctx context.Context, org string) (*reader, error) {
+	if t.pending.orgs[org] {
+		if err := t.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if t.failed != nil {
+		return nil, t.failed
+	}
+	return &reader{tx: t.raw, db: t.db}, nil
+}
+
+// LookupIDs looks up ids in org's log, sending pending writes of org
+// first.
+func (t *tx) LookupIDs(ctx context.Context, org string, ids []string) (map[string]int64, error) {
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	return r.LookupIDs(ctx, org, ids)
+}
+
+// Event reads org's event at seq, sending pending writes of org first.
+func (t *tx) Event(ctx context.Context, org string, seq int64) (*store.Event, error) {
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read event %d of %q: %w", seq, org, err)
+	}
+	return r.Event(ctx, org, seq)
+}
+
+// Tiles reads org's tiles, sending pending writes of org first.
+func (t *tx) Tiles(ctx context.Context, org string, tiles []tlog.Tile) ([][]byte, error) {
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't read tiles: %w", err)
+	}
+	return r.Tiles(ctx, org, tiles)
+}
+
+// LatestCheckpoint reads org's largest checkpoint, sending pending writes
+// of org first.
+func (t *tx) LatestCheckpoint(ctx context.Context, org string) (store.Checkpoint, error) {
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return store.Checkpoint{}, fmt.Errorf("couldn't read checkpoint of %q: %w", org, err)
+	}
+	return r.LatestCheckpoint(ctx, org)
 }
 
 // needLog returns ErrNotFound if org has no log.
@@ -59,8 +139,12 @@ func (t *tx) needLog(ctx context.Context, org string) error {
 	if t.logs[org] {
 		return nil
 	}
+	r, err := t.of(ctx, org)
+	if err != nil {
+		return err
+	}
 	var ok bool
-	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)`, org).Scan(&ok); err != nil {
+	if err := r.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)`, org).Scan(&ok); err != nil {
 		return err
 	}
 	if !ok {
@@ -70,23 +154,26 @@ func (t *tx) needLog(ctx context.Context, org string) error {
 	return nil
 }
 
-const setHead = `UPDATE orgs SET tree_size = $2, tree_root = $3 WHERE id = $1`
-
-// SetHead updates org's row of orgs, or holds the update back until the
-// next statement if the row is known to be there.
-func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
-	var root []byte
-	if h != (store.Head{}) {
-		root = h.Root[:]
-	}
-	if t.logs[org] {
-		// The row is there, and can't fail to be updated but by an
-		// error of the database: the update can wait for the next
-		// statement.
-		t.pipe.hold(setHead, org, h.Size, root)
+// rootOf returns h's root as tree_root holds it: NULL for an empty tree.
+func rootOf(h store.Head) []byte {
+	if h == (store.Head{}) {
 		return nil
 	}
-	tag, err := t.tx.Exec(ctx, setHead, org, h.Size, root)
+	return h.Root[:]
+}
+
+// SetHead holds back the update of org's row of orgs if the row is known
+// to be there, and else updates it at once, to say if it isn't.
+func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
+	if t.logs[org] {
+		if t.pending.heads == nil {
+			t.pending.heads = map[string]store.Head{}
+		}
+		t.pending.heads[org] = h
+		t.pending.hold(org)
+		return nil
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE orgs SET tree_size = $2, tree_root = $3 WHERE id = $1`, org, h.Size, rootOf(h))
 	if err != nil {
 		return fmt.Errorf("couldn't set head of %q: %w", org, err)
 	}
@@ -96,17 +183,16 @@ func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
 	return nil
 }
 
-// Append writes each month's events, and their leaves, in one statement
-// into its partition (creating it if need be), and adds them to the
-// tables of distinct values and the hourly counts, all in one round trip.
+// Append adds events to the pending writes, with their rows of the
+// tables of distinct values and the hourly counts. It holds them back
+// when their seqs are past all that org's log holds, as LockHead found
+// it, and ascend, so that none can conflict; else it sends them at once,
+// to say if one does.
 func (t *tx) Append(ctx context.Context, org string, events []*store.Event) error {
 	if err := t.needLog(ctx, org); err != nil {
 		return fmt.Errorf("couldn't append: %w", err)
 	}
-	// Each event's timestamp and month, whose partition takes it.
 	ts := make([]int64, len(events))
-	of := make([]month, len(events))
-	var months []month
 	for i, e := range events {
 		if e == nil {
 			return fmt.Errorf("couldn't append to %q: event %d of the batch is nil", org, i)
@@ -118,47 +204,38 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 		if ts[i], err = nanos(e.Timestamp); err != nil {
 			return fmt.Errorf("couldn't append event %d to %q: timestamp: %w", e.Seq, org, err)
 		}
-		of[i] = monthOf(ts[i])
-		if !slices.Contains(months, of[i]) {
-			months = append(months, of[i])
-		}
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	have := t.db.parts.ensure(ctx, t.tx, months)
-	// One statement per partition, and one for the months without, whose
-	// events go to the default partition through events.
-	tables := map[string]*columns{}
-	var order []string
+	next, locked := t.next[org]
+	free := locked
 	for i, e := range events {
-		table := "events"
-		if have[of[i]] {
-			table = of[i].table()
+		if err := t.pending.events.add(e, ts[i]); err != nil {
+			// Part of e may be pending: the transaction can't go on.
+			t.failed = fmt.Errorf("couldn't append event %d to %q: %w", e.Seq, org, err)
+			return t.failed
 		}
-		c := tables[table]
-		if c == nil {
-			c = new(columns)
-			tables[table] = c
-			order = append(order, table)
-		}
-		if err := c.add(e, ts[i]); err != nil {
-			return fmt.Errorf("couldn't append event %d to %q: %w", e.Seq, org, err)
-		}
+		free = free && e.Seq >= next
+		next = e.Seq + 1
 	}
-	b := new(pgx.Batch)
-	for _, table := range order {
-		b.Queue(insertSQL(table), tables[table].args(org)...)
+	t.addDistinct(org, events)
+	t.pending.addHours(org, events, ts)
+	t.pending.hold(org)
+	if free {
+		t.next[org] = next
+		return nil
 	}
-	t.queueDistinct(b, org, events)
-	queueHours(b, org, events, ts)
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("couldn't append to %q: %w", org, conflict(err))
+	// Seqs that may be taken: the statement says.
+	delete(t.next, org)
+	if err := t.flush(ctx); err != nil {
+		return fmt.Errorf("couldn't append to %q: %w", org, err)
 	}
 	return nil
 }
 
-// PutTiles upserts the tiles in one statement, keeping the widest data.
+// PutTiles adds the tiles to the pending writes, keeping the widest data
+// of each.
 func (t *tx) PutTiles(ctx context.Context, org string, tiles []tlog.Tile, data [][]byte) error {
 	if len(tiles) != len(data) {
 		return fmt.Errorf("couldn't put tiles: %d tiles, %d data", len(tiles), len(data))
@@ -166,39 +243,23 @@ func (t *tx) PutTiles(ctx context.Context, org string, tiles []tlog.Tile, data [
 	if err := t.needLog(ctx, org); err != nil {
 		return fmt.Errorf("couldn't put tiles: %w", err)
 	}
-	// One row per tile, its widest data: a statement can't write a row
-	// twice.
-	type ln struct {
-		l int
-		n int64
-	}
-	at := map[ln]int{}
-	var levels []int32
-	var ns []int64
-	var widest [][]byte
 	for i, tile := range tiles {
 		if len(data[i]) != tile.W*tlog.HashSize {
 			return fmt.Errorf("couldn't put tile %v of %q: %d bytes of data", tile.Path(), org, len(data[i]))
 		}
-		k := ln{tile.L, tile.N}
-		j, ok := at[k]
-		switch {
-		case !ok:
-			at[k] = len(widest)
-			levels, ns, widest = append(levels, int32(tile.L)), append(ns, tile.N), append(widest, data[i])
-		case len(data[i]) > len(widest[j]):
-			widest[j] = data[i]
+	}
+	p := &t.pending
+	if p.tiles == nil {
+		p.tiles = map[tileKey][]byte{}
+	}
+	for i, tile := range tiles {
+		k := tileKey{org, tile.L, tile.N}
+		if old, ok := p.tiles[k]; !ok || len(data[i]) > len(old) {
+			p.tiles[k] = bytes.Clone(data[i]) // which the caller may change
 		}
 	}
-	if len(widest) == 0 {
-		return nil
-	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO tiles (org, level, n, data)
-		SELECT $1, * FROM unnest($2::integer[], $3::bigint[], $4::bytea[])
-		ON CONFLICT (org, level, n) DO UPDATE SET data = excluded.data
-		WHERE length(excluded.data) > length(tiles.data)`, org, levels, ns, widest)
-	if err != nil {
-		return fmt.Errorf("couldn't put tiles of %q: %w", org, err)
+	if len(tiles) > 0 {
+		p.hold(org)
 	}
 	return nil
 }

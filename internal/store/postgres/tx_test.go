@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -108,40 +109,72 @@ func TestAppendConflictAcrossStores(t *testing.T) {
 	}
 }
 
-// TestHeld checks that a statement held back fails the statement it goes
-// with, or the commit.
-func TestHeld(t *testing.T) {
-	db := openTest(t, newSchema(t))
-	for _, tt := range []struct {
-		name string
-		next func(ctx context.Context, tx store.Tx) error
+// TestPending checks that an Append held back that turns out to conflict
+// fails the next statement that reads its organization, or else the
+// commit, and that nothing of its transaction is committed.
+func TestPending(t *testing.T) {
+	u := newSchema(t)
+	db, other := openTest(t, u), openTest(t, u)
+	now := time.Now()
+	appendEvents(t, db, "acme")
+	for i, tt := range []struct {
+		name  string
+		next  func(ctx context.Context, tx store.Tx) error
+		fails bool // next itself
 	}{
-		{"LockHead", func(ctx context.Context, tx store.Tx) error { _, err := tx.LockHead(ctx, "acme"); return err }},
-		{"Append", func(ctx context.Context, tx store.Tx) error {
-			return tx.Append(ctx, "acme", []*store.Event{testEvent("acme", 0, time.Now())})
-		}},
-		{"Head", func(ctx context.Context, tx store.Tx) error { _, err := tx.Head(ctx, "acme"); return err }},
-		{"commit", func(ctx context.Context, tx store.Tx) error { return nil }},
+		{"LockHead", func(ctx context.Context, tx store.Tx) error { _, err := tx.LockHead(ctx, "acme"); return err }, true},
+		{"LookupIDs", func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.LookupIDs(ctx, "acme", []string{"x"})
+			return err
+		}, true},
+		{"Head", func(ctx context.Context, tx store.Tx) error { _, err := tx.Head(ctx, "acme"); return err }, true},
+		{"LockHead of another", func(ctx context.Context, tx store.Tx) error { _, err := tx.LockHead(ctx, "other"); return err }, false},
+		{"commit", func(ctx context.Context, tx store.Tx) error { return nil }, false},
 	} {
+		seq := int64(i)
 		var nextErr error
-		err := db.ReadWrite(t.Context(), func(ctx context.Context, stx store.Tx) error {
-			if _, err := stx.LockHead(ctx, "acme"); err != nil {
+		err := db.ReadWrite(t.Context(), func(ctx context.Context, tx store.Tx) error {
+			if _, err := tx.LockHead(ctx, "acme"); err != nil {
 				return err
 			}
-			stx.(*tx).pipe.hold("SELECT 1 / 0")
-			nextErr = tt.next(ctx, stx)
+			// Another server takes the seq, without the lock (which the
+			// ledger never does).
+			if err := other.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+				return tx.Append(ctx, "acme", []*store.Event{testEvent("acme", seq, now)})
+			}); err != nil {
+				return err
+			}
+			e := testEvent("acme", seq, now)
+			e.ID = "mine"
+			if err := tx.Append(ctx, "acme", []*store.Event{e}); err != nil {
+				return fmt.Errorf("Append held back = %w", err)
+			}
+			if err := tx.SetHead(ctx, "acme", store.Head{Size: seq + 1, Root: tlog.Hash{1}}); err != nil {
+				return fmt.Errorf("SetHead held back = %w", err)
+			}
+			nextErr = tt.next(ctx, tx)
 			return nextErr
 		})
-		if err == nil || tt.name != "commit" && nextErr == nil {
-			t.Errorf("%s after a held statement that fails = %v, ReadWrite = %v, want errors", tt.name, nextErr, err)
+		if tt.fails != errors.Is(nextErr, store.ErrConflict) || !tt.fails && nextErr != nil {
+			t.Errorf("%s after a held Append that conflicts = %v, want ErrConflict: %v", tt.name, nextErr, tt.fails)
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("ReadWrite ending with %s = %v, want ErrConflict", tt.name, err)
 		}
 	}
-	// Nothing was committed.
+	// Nothing was committed: the head is as it was, and the events the
+	// other server's.
 	err := db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
-		_, err := r.Head(ctx, "acme")
+		if h, err := r.Head(ctx, "acme"); err != nil || h != (store.Head{}) {
+			t.Errorf("Head(acme) = %v, %v, want the empty head", h, err)
+		}
+		ids, err := r.LookupIDs(ctx, "acme", []string{"mine"})
+		if err != nil || len(ids) != 0 {
+			t.Errorf("LookupIDs(acme, mine) = %v, %v, want none", ids, err)
+		}
 		return err
 	})
-	if !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("Head(acme) = %v, want ErrNotFound", err)
+	if err != nil {
+		t.Fatal(err)
 	}
 }
