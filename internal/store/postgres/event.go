@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -27,12 +26,6 @@ func idHash(id string) *int64 {
 	n := int64(binary.BigEndian.Uint64(h[:8]))
 	return &n
 }
-
-// The instants a timestamp column can hold, in Unix nanoseconds.
-var (
-	minTime = time.Unix(0, math.MinInt64).UTC()
-	maxTime = time.Unix(0, math.MaxInt64).UTC()
-)
 
 // unixNano returns the instant ns nanoseconds after the Unix epoch, in UTC.
 func unixNano(ns int64) time.Time {

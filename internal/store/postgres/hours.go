@@ -99,16 +99,16 @@ func (r *reader) hourPairs(ctx context.Context, org string, q *query.Query) (cat
 // pairs of category and type (all if nil), the partial hours at either
 // end from the events.
 func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filter, categories, types []string, first int64, width time.Duration, add func(int64, string, int64)) error {
-	lo, hi, ok := listRange(narrow(f))
+	lo, hi, ok := f.Narrowed().Bounds()
 	if !ok {
 		return nil
 	}
-	// Whole hours: [from, to). lo and hi.ts are inclusive bounds.
-	from, to := hourOf(lo), hourOf(hi.ts)
+	// Whole hours: [from, to). lo and hi.TS are inclusive bounds.
+	from, to := hourOf(lo), hourOf(hi.TS)
 	if from < lo {
 		from += int64(time.Hour)
 	}
-	if hi.ts-to == int64(time.Hour)-1 {
+	if hi.TS-to == int64(time.Hour)-1 {
 		to += int64(time.Hour) // the last hour is whole too
 	}
 	if from >= to {
@@ -132,7 +132,7 @@ func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filte
 	}); err != nil {
 		return err
 	}
-	for _, edge := range [][2]int64{{lo, from - 1}, {to, hi.ts}} {
+	for _, edge := range [][2]int64{{lo, from - 1}, {to, hi.TS}} {
 		if edge[0] > edge[1] {
 			continue
 		}

@@ -3,10 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/steleaudit/stele/internal/store"
 )
@@ -51,7 +49,7 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 	// only falls short of the page when Go turns rows down.
 	for {
 		args := slices.Clone(s.args)
-		args[2], args[3], args[4] = hi.ts, hi.seq, chunk
+		args[2], args[3], args[4] = hi.TS, hi.Seq, chunk
 		rows, err := r.tx.Query(ctx, sql, args...)
 		if err != nil {
 			return wrapList(err)
@@ -64,7 +62,7 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 				rows.Close()
 				return wrapList(err)
 			}
-			hi = position{sc.ts, e.Seq - 1}
+			hi = store.Mark{TS: sc.ts, Seq: e.Seq - 1}
 			if f.Query != nil && !f.Query.Match(&e.Record) {
 				continue
 			}
@@ -129,65 +127,4 @@ func (s *search) listSQL(d drive) (sql string, ordered bool) {
 	// Many keys: the planner weighs reading them all and sorting against
 	// reading along time.
 	return base + " AND " + d.partial + d.expr + " = ANY(" + s.param(d.keys) + ")" + cond + order, false
-}
-
-// A position is a place in List's order, in the columns' terms.
-type position struct{ ts, seq int64 }
-
-// before reports whether p comes before q going down the list, that is,
-// whether p is the greater.
-func (p position) before(q position) bool {
-	return p.ts > q.ts || p.ts == q.ts && p.seq > q.seq
-}
-
-// listRange returns the bounds of f's list: timestamps from lo and
-// positions up to hi, both inclusive. Until and After both bound the list
-// from above, and the lower of the two wins. Times beyond what the column
-// holds bound nothing or everything; ok is false if f selects no event.
-func listRange(f store.Filter) (lo int64, hi position, ok bool) {
-	lo, hi = math.MinInt64, position{math.MaxInt64, math.MaxInt64}
-	if t := f.Since; !t.IsZero() && !t.Before(minTime) {
-		if t.After(maxTime) {
-			return 0, position{}, false
-		}
-		lo = t.UnixNano()
-	}
-	if t := f.Until; !t.IsZero() && !t.After(maxTime) {
-		if !t.After(minTime) {
-			return 0, position{}, false
-		}
-		hi = position{t.UnixNano() - 1, math.MaxInt64}
-	}
-	if a := f.After; a != nil && !a.Timestamp.After(maxTime) {
-		if a.Timestamp.Before(minTime) {
-			return 0, position{}, false
-		}
-		// Stored seqs are not negative (Append refuses them), so -1 is
-		// below all of them.
-		p := position{a.Timestamp.UnixNano(), max(a.Seq, 0) - 1}
-		if hi.before(p) {
-			hi = p
-		}
-	}
-	return lo, hi, lo <= hi.ts
-}
-
-// nanoRange returns the timestamps of events in [since, until), zero
-// times unbounded, as the column holds them: from a to b inclusive. ok is
-// false if there are none.
-func nanoRange(since, until time.Time) (a, b int64, ok bool) {
-	a, b = math.MinInt64, math.MaxInt64
-	if !since.IsZero() && since.After(minTime) {
-		if since.After(maxTime) {
-			return 0, 0, false
-		}
-		a = since.UnixNano()
-	}
-	if !until.IsZero() && !until.After(maxTime) {
-		if !until.After(minTime) {
-			return 0, 0, false
-		}
-		b = until.UnixNano() - 1
-	}
-	return a, b, a <= b
 }

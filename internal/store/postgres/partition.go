@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/store"
 )
 
 // Partitions of events: one a month, events_YYYY_MM, holding the events
@@ -38,10 +39,10 @@ func (m month) table() string {
 // cut to what the column holds.
 func (m month) bounds() (lo, hi int64) {
 	lo, hi = math.MinInt64, math.MaxInt64
-	if s := m.start(); !s.Before(minTime) {
+	if s := m.start(); !s.Before(store.MinTime) {
 		lo = s.UnixNano()
 	}
-	if e := (m + 1).start(); !e.After(maxTime) {
+	if e := (m + 1).start(); !e.After(store.MaxTime) {
 		hi = e.UnixNano() - 1
 	}
 	return lo, hi

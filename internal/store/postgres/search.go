@@ -35,13 +35,13 @@ import (
 
 // A search is the SQL of a filter, as it is built.
 type search struct {
-	args []any // parameters, $1 first: org, lo, hi.ts, and for List hi.seq and the limit
+	args []any // parameters, $1 first: org, lo, hi.TS, and for List hi.Seq and the limit
 	// match is the query's terms ANDed, three-valued; "" if SQL tests none.
 	match string
 	// unsure reports whether match may be NULL.
 	unsure   bool
 	lo       int64
-	hi       position
+	hi       store.Mark
 	all, few []string // placeholders of the fold tables, once added
 }
 
@@ -52,20 +52,20 @@ func (s *search) param(v any) string {
 }
 
 // compile returns f's search in org's log: f's bounds and its query's
-// condition, with the parameters of List (hi.seq and the limit) if list.
+// condition, with the parameters of List (hi.Seq and the limit) if list.
 // It returns nil if f can match no event.
 func compile(org string, f store.Filter, list bool) (*search, error) {
-	f = narrow(f)
-	lo, hi, ok := listRange(f)
+	f = f.Narrowed()
+	lo, hi, ok := f.Bounds()
 	if !ok {
 		return nil, nil
 	}
 	s := &search{lo: lo, hi: hi}
 	s.param(org)
 	s.param(lo)
-	s.param(hi.ts)
+	s.param(hi.TS)
 	if list {
-		s.param(hi.seq)
+		s.param(hi.Seq)
 		s.param(f.Limit)
 	}
 	if f.Query == nil {
@@ -85,26 +85,6 @@ func compile(org string, f store.Filter, list bool) (*search, error) {
 	return s, nil
 }
 
-// narrow returns f with the positive timestamp terms of its query ANDed
-// into Since and Until.
-func narrow(f store.Filter) store.Filter {
-	if f.Query == nil {
-		return f
-	}
-	for _, t := range f.Query.Terms {
-		if t.Field != query.FieldTimestamp || t.Negated {
-			continue
-		}
-		if !t.Since.IsZero() && (f.Since.IsZero() || t.Since.After(f.Since)) {
-			f.Since = t.Since
-		}
-		if !t.Until.IsZero() && (f.Until.IsZero() || t.Until.Before(f.Until)) {
-			f.Until = t.Until
-		}
-	}
-	return f
-}
-
 // term returns the condition of t, or "" for none (a positive timestamp
 // term, which narrow applied).
 func (s *search) term(t query.Term) (string, error) {
@@ -114,7 +94,7 @@ func (s *search) term(t query.Term) (string, error) {
 		if !t.Negated {
 			return "", nil
 		}
-		a, b, ok := nanoRange(t.Since, t.Until)
+		a, b, ok := store.NanoRange(t.Since, t.Until)
 		if !ok {
 			return "", nil // outside an empty range is everywhere
 		}

@@ -39,13 +39,13 @@ const counted = "ts, event, category, " +
 // parameters; "" if there are none.
 func (r *reader) source(ctx context.Context, num int64, f store.Filter) (string, []any, error) {
 	f.After, f.Limit = nil, 1
-	lo, hi, ok := listRange(narrow(f))
+	lo, hi, ok := f.Narrowed().Bounds()
 	if !ok {
 		return "", nil, nil
 	}
 	const from = "SELECT " + counted + " FROM events INDEXED BY "
 	if f.Query == nil || len(f.Query.Terms) == 0 {
-		return from + "events_ts WHERE org = ?1 AND ts >= ?2 AND ts <= ?3", []any{num, lo, hi.ts}, nil
+		return from + "events_ts WHERE org = ?1 AND ts >= ?2 AND ts <= ?3", []any{num, lo, hi.TS}, nil
 	}
 	s, err := compile(num, f)
 	if err != nil || s == nil {
@@ -297,15 +297,15 @@ func (r *reader) facetsOfEvents(ctx context.Context, num int64, f store.Filter, 
 // the parts before and after; from >= to, and rest f itself, if there are
 // none.
 func whole(f store.Filter, width time.Duration) (from, to int64, rest []store.Filter) {
-	lo, hi, ok := listRange(narrow(store.Filter{Since: f.Since, Until: f.Until, Query: f.Query}))
+	lo, hi, ok := store.Filter{Since: f.Since, Until: f.Until, Query: f.Query}.Narrowed().Bounds()
 	if !ok {
 		return 0, 0, nil
 	}
-	from, to = floorTo(lo, width), floorTo(hi.ts, width)
+	from, to = floorTo(lo, width), floorTo(hi.TS, width)
 	if from < lo {
 		from += int64(width)
 	}
-	if hi.ts-to == int64(width)-1 {
+	if hi.TS-to == int64(width)-1 {
 		to += int64(width) // the last period is whole too
 	}
 	if from >= to {

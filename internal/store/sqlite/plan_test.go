@@ -63,11 +63,11 @@ var (
 // listArgs returns the arguments of selectList for f, after the org
 // number.
 func listArgs(f store.Filter) []any {
-	lo, hi, ok := listRange(f)
+	lo, hi, ok := f.Bounds()
 	if !ok {
 		panic(fmt.Sprintf("filter %+v selects nothing", f))
 	}
-	return []any{lo, hi.ts, hi.seq, f.Limit}
+	return []any{lo, hi.TS, hi.Seq, f.Limit}
 }
 
 // TestPlans checks that each query shape uses the index meant for it, on a

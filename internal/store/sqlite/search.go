@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
@@ -72,7 +70,7 @@ func (s *search) param(v any) string {
 
 // An arm reads events from an index, or by key if index is "": cond picks
 // the keys, if any. Its parameters are those of the search. The first five
-// are the organization's number, the bounds of listRange, and the limit.
+// are the organization's number, the bounds of Filter.Bounds, and the limit.
 type arm struct {
 	index, cond string
 }
@@ -172,16 +170,16 @@ func (r *reader) sortedOrScan(ctx context.Context, s *search, arms []arm) (*sear
 // compile returns f's bounds and residual, the conditions every event f
 // selects meets, or nil if its range is empty.
 func compile(num int64, f store.Filter) (*search, error) {
-	f = narrow(f)
-	lo, hi, ok := listRange(f)
+	f = f.Narrowed()
+	lo, hi, ok := f.Bounds()
 	if !ok {
 		return nil, nil
 	}
 	s := new(search)
 	s.param(num)
 	s.param(lo)
-	s.param(hi.ts)
-	s.param(hi.seq)
+	s.param(hi.TS)
+	s.param(hi.Seq)
 	s.param(f.Limit)
 	for _, t := range f.Query.Terms {
 		cond, err := s.term(t)
@@ -215,26 +213,6 @@ func (r *reader) count(ctx context.Context, s *search, arms []arm, limit int) (i
 	return n, err
 }
 
-// narrow returns f with the positive timestamp terms of its query ANDed
-// into Since and Until.
-func narrow(f store.Filter) store.Filter {
-	if f.Query == nil {
-		return f
-	}
-	for _, t := range f.Query.Terms {
-		if t.Field != query.FieldTimestamp || t.Negated {
-			continue
-		}
-		if !t.Since.IsZero() && (f.Since.IsZero() || t.Since.After(f.Since)) {
-			f.Since = t.Since
-		}
-		if !t.Until.IsZero() && (f.Until.IsZero() || t.Until.Before(f.Until)) {
-			f.Until = t.Until
-		}
-	}
-	return f
-}
-
 // term returns the condition an event must meet to match t, or "" for
 // none (a positive timestamp term, which narrow applied).
 func (s *search) term(t query.Term) (string, error) {
@@ -244,7 +222,7 @@ func (s *search) term(t query.Term) (string, error) {
 		if !t.Negated {
 			return "", nil
 		}
-		a, b, ok := nanoRange(t.Since, t.Until)
+		a, b, ok := store.NanoRange(t.Since, t.Until)
 		if !ok {
 			return "", nil // outside an empty range is everywhere
 		}
@@ -400,24 +378,4 @@ func detailText(path string) string {
 		" WHEN 'integer' THEN details -> " + path +
 		" WHEN 'real' THEN details -> " + path +
 		" WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END END"
-}
-
-// nanoRange returns the timestamps of events in [since, until), zero
-// times unbounded, as the column holds them: from a to b inclusive. ok is
-// false if there are none.
-func nanoRange(since, until time.Time) (a, b int64, ok bool) {
-	a, b = math.MinInt64, math.MaxInt64
-	if !since.IsZero() && since.After(minTime) {
-		if since.After(maxTime) {
-			return 0, 0, false
-		}
-		a = since.UnixNano()
-	}
-	if !until.IsZero() && !until.After(maxTime) {
-		if !until.After(minTime) {
-			return 0, 0, false
-		}
-		b = until.UnixNano() - 1
-	}
-	return a, b, a <= b
 }
