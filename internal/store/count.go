@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,6 +51,25 @@ func Buckets(since, until time.Time, width time.Duration) []Bucket {
 	var out []Bucket
 	for t := since.UTC().Truncate(width); t.Before(until); t = t.Add(width) {
 		out = append(out, Bucket{Start: t})
+	}
+	return out
+}
+
+// Ranked returns counts as Facets lists them: the values but the empty
+// one, counted at least once, most first, ties by value; at most limit
+// of them unless limit is negative.
+func Ranked(counts map[string]int64, limit int) []Count {
+	out := []Count{}
+	for v, n := range counts {
+		if v != "" && n > 0 {
+			out = append(out, Count{Value: v, N: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Value, b.Value))
+	})
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }

@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,29 +141,11 @@ func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int
 	if err != nil {
 		return fc, wrapCount(err)
 	}
-	fc.Categories = ranked(extra[groupCategory], -1)
-	fc.Events = ranked(extra[groupEvent], -1)
-	fc.Actors = ranked(extra[groupActor], top)
-	fc.Targets = ranked(extra[groupTarget], top)
+	fc.Categories = store.Ranked(extra[groupCategory], -1)
+	fc.Events = store.Ranked(extra[groupEvent], -1)
+	fc.Actors = store.Ranked(extra[groupActor], top)
+	fc.Targets = store.Ranked(extra[groupTarget], top)
 	return fc, nil
-}
-
-// ranked returns the counts of values, but the empty one, most frequent
-// first (ties by value), at most limit of them unless limit is negative.
-func ranked(counts map[string]int64, limit int) []store.Count {
-	out := []store.Count{}
-	for v, n := range counts {
-		if v != "" {
-			out = append(out, store.Count{Value: v, N: n})
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Count) int {
-		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Value, b.Value))
-	})
-	if limit >= 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
 }
 
 // Histogram counts by bucket and category: from the hourly counts when

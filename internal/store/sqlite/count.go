@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -81,24 +79,6 @@ func (r *reader) source(ctx context.Context, num int64, f store.Filter) (string,
 // A tallies is counts by value, merged from several reads.
 type tallies map[string]int64
 
-// sorted returns t's counts of non-empty values, most first, then by
-// value; at most limit of them unless limit is negative.
-func (t tallies) sorted(limit int) []store.Count {
-	out := []store.Count{}
-	for v, n := range t {
-		if v != "" && n > 0 {
-			out = append(out, store.Count{Value: v, N: n})
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Count) int {
-		return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Value, b.Value))
-	})
-	if limit >= 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
-}
-
 // tally adds the (value, count) rows of q to t.
 func (r *reader) tally(ctx context.Context, t tallies, q string, args ...any) error {
 	rows, err := r.tx.QueryContext(ctx, q, args...)
@@ -128,10 +108,10 @@ func newFacets() facets {
 
 func (fc facets) result(top int) store.Facets {
 	out := store.Facets{
-		Categories: fc.categories.sorted(-1),
-		Events:     fc.events.sorted(-1),
-		Actors:     fc.actors.sorted(top),
-		Targets:    fc.targets.sorted(top),
+		Categories: store.Ranked(fc.categories, -1),
+		Events:     store.Ranked(fc.events, -1),
+		Actors:     store.Ranked(fc.actors, top),
+		Targets:    store.Ranked(fc.targets, top),
 	}
 	for _, n := range fc.categories {
 		out.Total += n // every event has one category
@@ -236,7 +216,7 @@ func (r *reader) topTargets(ctx context.Context, num, from, to int64, top int, t
 	least := int64(math.MaxInt64)                 // the top'th count
 	if top > 0 {
 		least = 0
-		if s := counts.sorted(top); len(s) == top {
+		if s := store.Ranked(counts, top); len(s) == top {
 			least = s[top-1].N
 		}
 	}
