@@ -84,11 +84,13 @@ func (t *tx) countRollups(ctx context.Context, org int64, events []*store.Event)
 	} {
 		add := t.stmt(ctx, r.stmt)
 		for _, k := range r.t.order {
-			args := []any{org, k.at, k.value, r.t.n[k]}
+			var err error
 			if r.stmt == t.s.addHour {
-				args = []any{org, k.at, k.value, k.category, r.t.n[k]}
+				_, err = add.ExecContext(ctx, org, k.at, k.value, k.category, r.t.n[k])
+			} else {
+				_, err = add.ExecContext(ctx, org, k.at, k.value, r.t.n[k])
 			}
-			if _, err := add.ExecContext(ctx, args...); err != nil {
+			if err != nil {
 				return err
 			}
 		}
