@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,12 +17,10 @@ import (
 // index key for idempotency lookups, which compare the id itself to rule
 // out collisions. An event without an id has none (nil).
 func idHash(id string) *int64 {
-	if id == "" {
-		return nil
+	if h, ok := store.IDHash(id); ok {
+		return &h
 	}
-	h := sha256.Sum256([]byte(id))
-	n := int64(binary.BigEndian.Uint64(h[:8]))
-	return &n
+	return nil
 }
 
 // unixNano returns the instant ns nanoseconds after the Unix epoch, in UTC.

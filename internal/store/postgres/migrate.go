@@ -4,12 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/store"
 )
 
 // migrations holds the schema, one file per version: NNN_name.sql brings a
@@ -19,39 +16,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in version order, checking
-// that versions run 1, 2, 3... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return nil, fmt.Errorf("couldn't list migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", e.Name())
-		}
-		b, err := migrations.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("couldn't read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: want version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the embedded migrations in version order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrations, "migrations")
 }
 
 // schemaLock is the advisory lock that migrations take, with the hash of
@@ -89,8 +56,8 @@ func migrate(ctx context.Context, conn *pgx.Conn) error {
 		return tx.Commit(ctx)
 	}
 	for _, m := range ms[have:] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("couldn't apply migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("couldn't apply migration %s: %w", m.Name, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM stele_schema`); err != nil {

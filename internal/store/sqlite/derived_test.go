@@ -94,9 +94,9 @@ func TestDerivedTables(t *testing.T) {
 	insert := regexp.MustCompile(`(?s)INSERT (?:OR IGNORE )?INTO (?:` + strings.Join(tables, "|") + `) .*?;`)
 	n := 0
 	for _, m := range ms {
-		for _, stmt := range insert.FindAllString(m.sql, -1) {
+		for _, stmt := range insert.FindAllString(m.SQL, -1) {
 			if _, err := db.w.ExecContext(t.Context(), stmt); err != nil {
-				t.Fatalf("%s: %v", m.name, err)
+				t.Fatalf("%s: %v", m.Name, err)
 			}
 			n++
 		}

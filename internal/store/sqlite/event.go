@@ -1,9 +1,7 @@
 package sqlite
 
 import (
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +16,8 @@ import (
 // out collisions. An event without an id has none (NULL), and no index
 // entry.
 func idHash(id string) sql.NullInt64 {
-	if id == "" {
-		return sql.NullInt64{}
-	}
-	var buf [64]byte
-	h := sha256.Sum256(append(buf[:0], id...))
-	return sql.NullInt64{Int64: int64(binary.BigEndian.Uint64(h[:8])), Valid: true}
+	h, ok := store.IDHash(id)
+	return sql.NullInt64{Int64: h, Valid: ok}
 }
 
 // nanos returns t as nanoseconds since the Unix epoch, or an error if an

@@ -29,7 +29,7 @@ func TestMigrateOrgs(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		{ms[0].sql, nil},
+		{ms[0].SQL, nil},
 		{"PRAGMA user_version = 1", nil},
 		{"INSERT INTO orgs (id, tree_size, tree_root) VALUES ('acme', 3, ?)", []any{root[:]}},
 	} {

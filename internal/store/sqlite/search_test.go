@@ -194,8 +194,8 @@ func TestMigrateSearch(t *testing.T) {
 	}
 	defer raw.Close()
 	for _, m := range ms[:2] {
-		if _, err := raw.ExecContext(t.Context(), m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
+		if _, err := raw.ExecContext(t.Context(), m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
 		}
 	}
 	if _, err := raw.ExecContext(t.Context(), "PRAGMA user_version = 2"); err != nil {
