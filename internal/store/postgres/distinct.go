@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"cmp"
-	"encoding/binary"
-	"hash/maphash"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/store"
@@ -77,8 +74,8 @@ func (s *rowSet) columns() (org, a, b []string) {
 func (t *tx) addDistinct(org string, events []*store.Event) {
 	p := &t.pending
 	add := func(set *rowSet, table int, a, c string) {
-		k := t.db.known.key(table, org, a, c)
-		if !t.db.known.has(k) {
+		k := t.db.known.Row(table, org, a, c)
+		if !t.db.known.Has(k) {
 			set.add(org, a, c)
 			t.written = append(t.written, k)
 		}
@@ -126,65 +123,3 @@ const (
 	tableActors
 	tableTargets
 )
-
-// knownRows is a set of rows of the tables of distinct values that
-// committed transactions wrote or found written, so that Append need not
-// write them again: at most knownMax of them, as hashes, forgotten all at
-// once when there would be more. Rows are never deleted, so a row once
-// written stays; whatever comes to delete some (erasing a person) must
-// clear the set of every process sharing the database. It is safe for
-// concurrent use.
-type knownRows struct {
-	seeds [2]maphash.Seed
-
-	mu   sync.Mutex // guards rows
-	rows map[knownRow]bool
-}
-
-// knownMax bounds a knownRows: some 10 MiB.
-const knownMax = 1 << 18
-
-// A knownRow is a row, hashed twice with 64 bits: a collision, which would
-// leave a row unwritten, is out of the question.
-type knownRow [2]uint64
-
-func newKnownRows() *knownRows {
-	return &knownRows{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, rows: map[knownRow]bool{}}
-}
-
-// key returns the knownRow of org's row (a, b) of table.
-func (k *knownRows) key(table int, org, a, b string) knownRow {
-	var r knownRow
-	for i, seed := range k.seeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		h.WriteByte(byte(table))
-		for _, s := range [...]string{org, a, b} {
-			// Length first: texts can't run into each other.
-			var n [8]byte
-			binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-			h.Write(n[:])
-			h.WriteString(s)
-		}
-		r[i] = h.Sum64()
-	}
-	return r
-}
-
-func (k *knownRows) has(r knownRow) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.rows[r]
-}
-
-// add adds rows, once their transaction committed.
-func (k *knownRows) add(rows []knownRow) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.rows)+len(rows) > knownMax {
-		clear(k.rows)
-	}
-	for _, r := range rows {
-		k.rows[r] = true
-	}
-}

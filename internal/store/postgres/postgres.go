@@ -115,7 +115,7 @@ import (
 type DB struct {
 	pool  *pgxpool.Pool
 	parts *partitions
-	known *knownRows // of the tables of distinct values, for Append
+	known *store.Known // of the tables of distinct values, for Append
 
 	closeOnce sync.Once
 }
@@ -163,7 +163,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("couldn't open database: %w", err)
 	}
-	db := &DB{pool: pool, parts: newPartitions(pc.ConnConfig), known: newKnownRows()}
+	db := &DB{pool: pool, parts: newPartitions(pc.ConnConfig), known: store.NewKnown()}
 	if err := db.open(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -274,7 +274,7 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 	if err := pgtx.Commit(cctx); err != nil {
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
-	db.known.add(t.written)
+	db.known.Add(t.written)
 	return nil
 }
 

@@ -23,7 +23,7 @@ type tx struct {
 	failed  error            // why the transaction can't go on, once it can't
 	logs    map[string]bool  // organizations known to have a log, in this transaction
 	next    map[string]int64 // of each organization whose head this transaction locked: one past its greatest seq stored or pending
-	written []knownRow       // rows of distinct values written, known once committed
+	written []store.KnownRow // rows of distinct values written, known once committed
 }
 
 var _ store.Tx = (*tx)(nil)

@@ -4,9 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/maphash"
+	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/steleaudit/stele/internal/store"
 )
@@ -73,76 +72,6 @@ func rowsOf(e *store.Event) []distinctRow {
 	return rows
 }
 
-// A knownRows is a set of rows of the tables of distinct values that
-// committed transactions wrote, or found written, so that Append need not
-// write them again, as hashes: at most knownMax of them, forgotten all at
-// once when there would be more. Rows are never deleted, so a row once
-// written stays; whatever comes to delete some must clear the set. It is
-// safe for concurrent use.
-type knownRows struct {
-	seeds [2]maphash.Seed
-
-	mu   sync.Mutex // guards rows
-	rows map[knownRow]bool
-}
-
-// knownMax bounds a knownRows: some 10 MiB.
-const knownMax = 1 << 18
-
-// A knownRow is a row of the organization numbered org, hashed: two 64-bit
-// hashes, so that a collision, which would leave a row unwritten, is out
-// of the question.
-type knownRow struct {
-	org  int64
-	hash [2]uint64
-}
-
-func newKnownRows() *knownRows {
-	return &knownRows{
-		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		rows:  map[knownRow]bool{},
-	}
-}
-
-// key returns the knownRow of r in the organization numbered org.
-func (k *knownRows) key(org int64, r distinctRow) knownRow {
-	kr := knownRow{org: org}
-	for i, seed := range k.seeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		h.WriteByte(byte(r.table))
-		for _, c := range r.columns {
-			// Length first: columns can't run into each other.
-			var n [8]byte
-			for j := range n {
-				n[j] = byte(len(c) >> (8 * j))
-			}
-			h.Write(n[:])
-			h.WriteString(c)
-		}
-		kr.hash[i] = h.Sum64()
-	}
-	return kr
-}
-
-func (k *knownRows) has(r knownRow) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.rows[r]
-}
-
-// add adds rows, once their transaction committed.
-func (k *knownRows) add(rows []knownRow) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.rows)+len(rows) > knownMax {
-		clear(k.rows)
-	}
-	for _, r := range rows {
-		k.rows[r] = true
-	}
-}
-
 // insertDistinct writes the rows events call for in the organization
 // numbered org, unless they are known to be there, and adds them to
 // t.written.
@@ -153,11 +82,12 @@ func (t *tx) insertDistinct(ctx context.Context, org int64, events []*store.Even
 		tableTargets:    t.stmt(ctx, t.s.insertTarget),
 		tableIPs:        t.stmt(ctx, t.s.insertIP),
 	}
-	seen := map[knownRow]bool{}
+	seen := map[store.KnownRow]bool{}
+	orgKey := strconv.FormatInt(org, 10)
 	for _, e := range events {
 		for _, r := range rowsOf(e) {
-			k := t.known.key(org, r)
-			if seen[k] || t.known.has(k) {
+			k := t.known.Row(r.table, orgKey, r.columns[:]...)
+			if seen[k] || t.known.Has(k) {
 				continue
 			}
 			seen[k] = true

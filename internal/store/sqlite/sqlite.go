@@ -40,7 +40,7 @@ type DB struct {
 
 	ws, rs *statements // prepared on w and r
 
-	known *knownRows // of the tables of distinct values, for Append
+	known *store.Known // of the tables of distinct values, for Append
 
 	// The goroutine that keeps the text index (text.go) runs from Open
 	// until Close calls stopText; it closes textDone as it ends. It
@@ -104,7 +104,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("couldn't create database: %w", err)
 	}
-	db := &DB{writing: make(chan struct{}, 1), known: newKnownRows()}
+	db := &DB{writing: make(chan struct{}, 1), known: store.NewKnown()}
 	if err := db.open(ctx, abs, c); err != nil {
 		db.closeConns()
 		return nil, err
@@ -294,6 +294,6 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
 	db.commits.Add(1)
-	db.known.add(t.written)
+	db.known.Add(t.written)
 	return nil
 }

@@ -19,8 +19,8 @@ import (
 // LockHead's promise hold for every organization at once.
 type tx struct {
 	reader
-	known   *knownRows // the DB's
-	written []knownRow // rows of distinct values written, known once committed
+	known   *store.Known     // the DB's
+	written []store.KnownRow // rows of distinct values written, known once committed
 }
 
 var _ store.Tx = (*tx)(nil)
