@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -130,4 +131,22 @@ type Tx interface {
 	// PutCheckpoint stores a checkpoint of org; one at the same size is
 	// ErrConflict.
 	PutCheckpoint(ctx context.Context, org string, c Checkpoint) error
+}
+
+// DecodeLists sets r's Personal and Commitments from their stored JSON,
+// either empty for none, and returns what was wrong with them, for an
+// event's Fault: a backend names a bad row rather than failing on it.
+func DecodeLists(r *verify.Record, personal, commitments []byte) []string {
+	var faults []string
+	if len(personal) > 0 {
+		if err := json.Unmarshal(personal, &r.Personal); err != nil {
+			faults = append(faults, "personal: "+err.Error())
+		}
+	}
+	if len(commitments) > 0 {
+		if err := json.Unmarshal(commitments, &r.Commitments); err != nil {
+			faults = append(faults, "commitments: "+err.Error())
+		}
+	}
+	return faults
 }

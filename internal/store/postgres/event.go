@@ -208,17 +208,7 @@ func (s *scanner) scan(rows pgx.Rows) (*store.Event, error) {
 	if s.salt != nil {
 		r.Salt = s.salt
 	}
-	var faults []string
-	if len(s.personal) > 0 {
-		if err := json.Unmarshal(s.personal, &r.Personal); err != nil {
-			faults = append(faults, "personal: "+err.Error())
-		}
-	}
-	if len(s.commitments) > 0 {
-		if err := json.Unmarshal(s.commitments, &r.Commitments); err != nil {
-			faults = append(faults, "commitments: "+err.Error())
-		}
-	}
+	faults := store.DecodeLists(r, s.personal, s.commitments)
 	e.Fault = strings.Join(faults, "; ")
 	return e, nil
 }

@@ -120,17 +120,7 @@ func (s *eventScanner) scan(rows *sql.Rows) (*store.Event, error) {
 	if len(s.salt) > 0 {
 		r.Salt = s.salt
 	}
-	var faults []string
-	if len(s.personal) > 0 {
-		if err := json.Unmarshal(s.personal, &r.Personal); err != nil {
-			faults = append(faults, "personal: "+err.Error())
-		}
-	}
-	if len(s.commitments) > 0 {
-		if err := json.Unmarshal(s.commitments, &r.Commitments); err != nil {
-			faults = append(faults, "commitments: "+err.Error())
-		}
-	}
+	faults := store.DecodeLists(r, s.personal, s.commitments)
 	if s.idHash != idHash(r.ID) {
 		faults = append(faults, "id_hash does not match the id")
 	}
