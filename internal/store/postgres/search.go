@@ -86,7 +86,7 @@ func compile(org string, f store.Filter, list bool) (*search, error) {
 }
 
 // term returns the condition of t, or "" for none (a positive timestamp
-// term, which narrow applied).
+// term, which Filter.Narrowed applied).
 func (s *search) term(t query.Term) (string, error) {
 	var cond string
 	switch t.Field {

@@ -283,11 +283,11 @@ func (r *reader) ipKeys(ctx context.Context, num int64, prefixes []netip.Prefix)
 	if len(prefixes) == 0 {
 		return keys, nil // the term matches nothing
 	}
-	list := make([]string, len(prefixes))
-	for i, p := range prefixes {
-		list[i] = p.String()
+	list, err := prefixList(prefixes)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := r.stmt(ctx, r.s.ipActors).QueryContext(ctx, num, strings.Join(list, ","), maxKeys+1)
+	rows, err := r.stmt(ctx, r.s.ipActors).QueryContext(ctx, num, list, maxKeys+1)
 	if err != nil {
 		return nil, err
 	}

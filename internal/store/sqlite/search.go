@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,7 +215,7 @@ func (r *reader) count(ctx context.Context, s *search, arms []arm, limit int) (i
 }
 
 // term returns the condition an event must meet to match t, or "" for
-// none (a positive timestamp term, which narrow applied).
+// none (a positive timestamp term, which Filter.Narrowed applied).
 func (s *search) term(t query.Term) (string, error) {
 	var cond string
 	switch t.Field {
@@ -232,14 +233,11 @@ func (s *search) term(t query.Term) (string, error) {
 			cond = "0"
 			break
 		}
-		list := make([]string, len(t.Prefixes))
-		for i, p := range t.Prefixes {
-			if !p.IsValid() {
-				return "", fmt.Errorf("invalid prefix %v", p)
-			}
-			list[i] = p.String()
+		list, err := prefixList(t.Prefixes)
+		if err != nil {
+			return "", err
 		}
-		cond = "stele_ip_in(ip, " + s.param(strings.Join(list, ",")) + ")"
+		cond = "stele_ip_in(ip, " + s.param(list) + ")"
 	default:
 		var err error
 		if cond, err = s.values(t); err != nil {
@@ -378,4 +376,17 @@ func detailText(path string) string {
 		" WHEN 'integer' THEN details -> " + path +
 		" WHEN 'real' THEN details -> " + path +
 		" WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END END"
+}
+
+// prefixList returns prefixes as stele_ip_in takes them: separated by
+// commas.
+func prefixList(prefixes []netip.Prefix) (string, error) {
+	list := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		if !p.IsValid() {
+			return "", fmt.Errorf("invalid prefix %v", p)
+		}
+		list[i] = p.String()
+	}
+	return strings.Join(list, ","), nil
 }
