@@ -3,110 +3,16 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"math/rand"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
-	"github.com/steleaudit/stele/verify"
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
-
-// workload makes batches of realistic events, as the SQLite store's
-// benchmarks do: about 500 bytes each, from organizations, actors, event
-// types and targets picked with Zipf-like skew, each with a random UUID
-// for an id.
-type workload struct {
-	rnd                  *rand.Rand
-	orgs, actors, events *rand.Zipf
-	targets              *rand.Zipf
-	now                  time.Time
-	seqs                 map[string]int64
-}
-
-// catalog is the event types the workload picks from, commonest first.
-var catalog = []string{
-	"auth.login", "finding.status_changed", "auth.logout", "contract.scanned",
-	"finding.commented", "auth.failed", "finding.assigned", "project.access_granted",
-	"contract.uploaded", "member.joined", "team.member_added", "auth.mfa_enabled",
-	"member.invited", "project.created", "member.role_changed", "team.created",
-	"settings.api_key.created", "project.access_revoked", "auth.password_changed",
-	"team.member_removed", "member.removed", "contract.deleted", "settings.org.settings_changed",
-	"team.deleted", "project.deleted", "settings.api_key.revoked",
-}
-
-var userAgents = []string{
-	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-	"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-	"stele-go/1.0 (+https://stele.example/sdk)",
-}
-
-// newWorkload returns a workload over orgs organizations.
-func newWorkload(seed int64, orgs int) *workload {
-	r := rand.New(rand.NewSource(seed))
-	return &workload{
-		rnd:     r,
-		orgs:    rand.NewZipf(r, 1.1, 1, uint64(max(orgs-1, 1))),
-		actors:  rand.NewZipf(r, 1.2, 1, 4999),
-		events:  rand.NewZipf(r, 1.3, 1, uint64(len(catalog)-1)),
-		targets: rand.NewZipf(r, 1.05, 1, 99999),
-		now:     time.Date(2026, 1, 3, 14, 30, 0, 0, time.UTC),
-		seqs:    map[string]int64{},
-	}
-}
-
-// batch returns n events grouped by organization, as the ledger appends
-// them: each organization's events in seq order from its current size.
-func (w *workload) batch(n, orgs int) map[string][]*store.Event {
-	b := map[string][]*store.Event{}
-	for range n {
-		w.now = w.now.Add(time.Duration(w.rnd.Intn(100_000)))
-		org := "org-0"
-		if orgs > 1 {
-			org = fmt.Sprintf("org-%d", w.orgs.Uint64())
-		}
-		a, t := w.actors.Uint64(), w.targets.Uint64()
-		typ := catalog[w.events.Uint64()]
-		cat, _, _ := strings.Cut(typ, ".")
-		var uuid [16]byte
-		w.rnd.Read(uuid[:])
-		salt := make([]byte, verify.SaltSize)
-		w.rnd.Read(salt)
-		seq := w.seqs[org]
-		w.seqs[org]++
-		b[org] = append(b[org], &store.Event{Seq: seq, Record: verify.Record{
-			Org:        org,
-			ID:         fmt.Sprintf("%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:]),
-			Timestamp:  w.now.Add(-time.Duration(w.rnd.Intn(2e9))),
-			ReceivedAt: w.now,
-			Event:      typ,
-			Category:   cat,
-			Actor: verify.Actor{
-				Type:  "user",
-				ID:    fmt.Sprintf("u_%010d", a),
-				Email: fmt.Sprintf("user.%d@%s.example.com", a, org),
-				Name:  fmt.Sprintf("User Number %d", a),
-			},
-			Target: verify.Target{
-				Type: "finding",
-				ID:   fmt.Sprintf("finding-%08x", t),
-				Name: fmt.Sprintf("Reentrancy in Vault.withdraw #%d", t),
-			},
-			IP:        fmt.Sprintf("203.0.%d.%d", a%256, t%256),
-			UserAgent: userAgents[a%uint64(len(userAgents))],
-			Details: json.RawMessage(fmt.Sprintf(`{"new_status":"fixed","old_status":"open","project":"project-%d","reason":"reviewed by the security team, ticket SEC-%d"}`,
-				t%100, w.rnd.Intn(100000))),
-			Salt: salt,
-		}})
-	}
-	return b
-}
 
 // appendBatch writes b as the ledger would, minus hashing: per
 // organization, in order, look up the ids, lock the head, append, set the
@@ -162,10 +68,10 @@ func BenchmarkAppend(b *testing.B) {
 		for _, orgs := range []int{1, 1000} {
 			b.Run(fmt.Sprintf("%sorgs=%d", write.name, orgs), func(b *testing.B) {
 				db := openTest(b, newSchema(b))
-				w := newWorkload(1, orgs)
+				w := storetest.NewWorkload(1, orgs)
 				var elapsed time.Duration
 				for b.Loop() {
-					batch := w.batch(1000, orgs)
+					batch := w.Batch(1000)
 					ctx, cancel := context.WithTimeout(context.WithoutCancel(b.Context()), time.Minute)
 					start := time.Now()
 					if err := write.f(ctx, db, batch); err != nil {
@@ -226,9 +132,9 @@ func copyBatch(ctx context.Context, db *DB, b map[string][]*store.Event) error {
 // that read by an index or along time.
 func BenchmarkList(b *testing.B) {
 	db := openTest(b, newSchema(b))
-	w := newWorkload(1, 1)
+	w := storetest.NewWorkload(1, 1)
 	for range 100 {
-		if err := appendBatch(b.Context(), db, w.batch(1000, 1)); err != nil {
+		if err := appendBatch(b.Context(), db, w.Batch(1000)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -237,7 +143,7 @@ func BenchmarkList(b *testing.B) {
 	}
 	for _, q := range []string{"", "event:auth.failed", "event:team.*", "actor:user.3000@org-0.example.com",
 		"actor:*@org-0.example.com -event:auth.*", "target:finding-0000000a", "sec-123", "details.project:project-7"} {
-		query, err := query.Parse(q, w.now)
+		query, err := query.Parse(q, w.Now)
 		if err != nil {
 			b.Fatal(err)
 		}

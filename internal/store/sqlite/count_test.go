@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
 
 // TestTopTargets checks the facets of targets where topTargets proves the
@@ -18,11 +19,11 @@ import (
 // partial days at the ends of the range outcounts the heavy ones.
 func TestTopTargets(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
-	w := newWorkload(3, 1)
+	w := storetest.NewWorkload(3, 1)
 	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var all []*store.Event
 	add := func(target string, at time.Time, n int) {
-		b := w.batch(n)
+		b := w.Batch(n)
 		for _, events := range b {
 			for _, e := range events {
 				e.Target.ID, e.Timestamp = target, at

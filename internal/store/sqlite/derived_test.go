@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
 
 // TestDerivedTables checks that the tables Append keeps beside events, the
@@ -17,13 +19,13 @@ import (
 // actors whose emails differ only in case.
 func TestDerivedTables(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
-	w := newWorkload(7, 5)
+	w := storetest.NewWorkload(7, 5)
 	start := time.Date(1969, 12, 30, 22, 0, 0, 0, time.UTC)
 	for i := range 8 {
-		b := w.batch(300)
+		b := w.Batch(300)
 		for _, events := range b {
 			for j, e := range events {
-				e.Timestamp = start.Add(time.Duration(w.rnd.Int63n(int64(5 * 24 * time.Hour))))
+				e.Timestamp = start.Add(time.Duration(w.Rand.Int63n(int64(5 * 24 * time.Hour))))
 				switch j % 7 {
 				case 0:
 					e.Actor.Email = strings.ToUpper(e.Actor.Email)

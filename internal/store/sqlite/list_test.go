@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
 
 // TestListFaults checks that List reports damaged rows with Fault, as
 // Events does, and lists on past them.
 func TestListFaults(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
-	batch := newWorkload(1, 1).batch(4)["org-0"]
+	batch := storetest.NewWorkload(1, 1).Batch(4)["org-0"]
 	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
 		t.Fatal(err)
 	}

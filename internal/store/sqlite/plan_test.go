@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
 
 // storeShapes are the store's own statements, with what their plans use.
@@ -75,9 +76,9 @@ func listArgs(f store.Filter) []any {
 func TestPlans(t *testing.T) {
 	fresh := openTest(t, filepath.Join(t.TempDir(), "fresh.db"))
 	loaded := openTest(t, filepath.Join(t.TempDir(), "loaded.db"))
-	w := newWorkload(1, 50)
+	w := storetest.NewWorkload(1, 50)
 	for range 20 {
-		if err := appendBatch(t.Context(), loaded, w.batch(1000)); err != nil {
+		if err := appendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,8 +184,8 @@ func plan(t *testing.T, db *sql.DB, query string, args ...any) []string {
 // regard to ASCII case, exactly and by prefix, while target ids don't.
 func TestSearchCase(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
-	w := newWorkload(1, 1)
-	b := w.batch(200)
+	w := storetest.NewWorkload(1, 1)
+	b := w.Batch(200)
 	if err := appendBatch(t.Context(), db, b); err != nil {
 		t.Fatal(err)
 	}

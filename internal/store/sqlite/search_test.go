@@ -75,15 +75,15 @@ var planTime = time.Date(2026, 1, 3, 14, 30, 1, 0, time.UTC)
 func TestSearchPlans(t *testing.T) {
 	fresh := openTest(t, filepath.Join(t.TempDir(), "fresh.db"))
 	loaded := openTest(t, filepath.Join(t.TempDir(), "loaded.db"))
-	w := newWorkload(1, 20)
-	first := w.batch(500)
+	w := storetest.NewWorkload(1, 20)
+	first := w.Batch(500)
 	for _, db := range []*DB{fresh, loaded} {
 		if err := appendBatch(t.Context(), db, first); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 20 {
-		if err := appendBatch(t.Context(), loaded, w.batch(1000)); err != nil {
+		if err := appendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,7 +177,7 @@ func TestMigrateSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newWorkload(1, 3).batch(300)
+	b := storetest.NewWorkload(1, 3).Batch(300)
 	odd := b["org-0"][:6]
 	odd[0].Actor = verify.Actor{Type: "api_key", ID: "key_1", Name: "CI"}
 	odd[1].Actor = verify.Actor{Type: "user", Email: "Ünïcødé@Example.COM", Name: "\u212aim"}

@@ -185,7 +185,7 @@ func TestBadTiles(t *testing.T) {
 // hashes: here b's row carries a's hash.
 func TestIDCollision(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
-	batch := newWorkload(1, 1).batch(2)["org-0"]
+	batch := storetest.NewWorkload(1, 1).Batch(2)["org-0"]
 	batch[0].ID, batch[1].ID = "a", "b"
 	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
 		t.Fatal(err)

@@ -125,7 +125,7 @@ func TestTextHostile(t *testing.T) {
 	forceText(t)
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	pauseText(db)
-	b := newWorkload(1, 1).batch(len(hostile) + 20)["org-0"]
+	b := storetest.NewWorkload(1, 1).Batch(len(hostile) + 20)["org-0"]
 	for i, h := range hostile {
 		r := &b[i].Record
 		r.Details = json.RawMessage(h.details)
@@ -288,13 +288,13 @@ func TestTextMatch(t *testing.T) {
 func TestTextPlans(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	pauseText(db)
-	w := newWorkload(1, 1)
+	w := storetest.NewWorkload(1, 1)
 	for range 8 {
-		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b := w.batch(1000)
+	b := w.Batch(1000)
 	for i, e := range b["org-0"][:30] {
 		e.Details = json.RawMessage(`{"note":"quasar"}`)
 		if i < 3 {
@@ -368,9 +368,9 @@ func TestTextIndexer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stele.db")
 	db := openTest(t, path)
 	pauseText(db)
-	w := newWorkload(1, 3)
+	w := storetest.NewWorkload(1, 3)
 	for range 3 {
-		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -378,7 +378,7 @@ func TestTextIndexer(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openTest(t, path)
-	if err := appendBatch(t.Context(), db, w.batch(500)); err != nil {
+	if err := appendBatch(t.Context(), db, w.Batch(500)); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -405,7 +405,7 @@ func TestTextIndexer(t *testing.T) {
 	db = openTest(t, path)
 	pauseText(db)
 	for range 10 {
-		if err := appendBatch(t.Context(), db, w.batch(1000)); err != nil {
+		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
