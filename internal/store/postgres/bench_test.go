@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -13,41 +12,6 @@ import (
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/storetest"
 )
-
-// appendBatch writes b as the ledger would, minus hashing: per
-// organization, in order, look up the ids, lock the head, append, set the
-// head.
-func appendBatch(ctx context.Context, s store.Store, b map[string][]*store.Event) error {
-	orgs := make([]string, 0, len(b))
-	for org := range b {
-		orgs = append(orgs, org)
-	}
-	slices.SortFunc(orgs, cmp.Compare)
-	return s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
-		for _, org := range orgs {
-			h, err := tx.LockHead(ctx, org)
-			if err != nil {
-				return err
-			}
-			ids := make([]string, len(b[org]))
-			for i, e := range b[org] {
-				ids[i] = e.ID
-			}
-			if _, err := tx.LookupIDs(ctx, org, ids); err != nil {
-				return err
-			}
-			if err := tx.Append(ctx, org, b[org]); err != nil {
-				return err
-			}
-			h.Size += int64(len(b[org]))
-			h.Root[0]++
-			if err := tx.SetHead(ctx, org, h); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
 
 // BenchmarkAppend measures plain ingest: durable transactions of 1000
 // events, each organization's ids looked up and head locked and set, no
@@ -61,7 +25,7 @@ func BenchmarkAppend(b *testing.B) {
 		f    func(context.Context, *DB, map[string][]*store.Event) error
 	}{
 		{"", func(ctx context.Context, db *DB, batch map[string][]*store.Event) error {
-			return appendBatch(ctx, db, batch)
+			return storetest.AppendBatch(ctx, db, batch)
 		}},
 		{"copy/", copyBatch},
 	} {
@@ -134,7 +98,7 @@ func BenchmarkList(b *testing.B) {
 	db := openTest(b, newSchema(b))
 	w := storetest.NewWorkload(1, 1)
 	for range 100 {
-		if err := appendBatch(b.Context(), db, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(b.Context(), db, w.Batch(1000)); err != nil {
 			b.Fatal(err)
 		}
 	}

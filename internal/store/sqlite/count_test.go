@@ -30,7 +30,7 @@ func TestTopTargets(t *testing.T) {
 				all = append(all, e)
 			}
 		}
-		if err := appendBatch(t.Context(), db, b); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -38,7 +38,7 @@ func TestDerivedTables(t *testing.T) {
 				}
 			}
 		}
-		if err := appendBatch(t.Context(), db, b); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
 			t.Fatalf("batch %d: %v", i, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/steleaudit/stele/internal/event"
 	"github.com/steleaudit/stele/internal/simulate"
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/storetest"
 )
 
 // A fixtureShape is what the search benchmarks' store holds: the
@@ -140,7 +141,7 @@ func buildFixture(b *testing.B, db *DB, shape fixtureShape) error {
 	}()
 	done := 0
 	for batch := range batches {
-		if err := appendBatch(b.Context(), db, batch); err != nil {
+		if err := storetest.AppendBatch(b.Context(), db, batch); err != nil {
 			return err
 		}
 		if done += event.MaxBatchEvents; done%1_000_000 == 0 {

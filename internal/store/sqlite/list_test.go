@@ -15,7 +15,7 @@ import (
 func TestListFaults(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	batch := storetest.NewWorkload(1, 1).Batch(4)["org-0"]
-	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{

@@ -78,7 +78,7 @@ func TestPlans(t *testing.T) {
 	loaded := openTest(t, filepath.Join(t.TempDir(), "loaded.db"))
 	w := storetest.NewWorkload(1, 50)
 	for range 20 {
-		if err := appendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestSearchCase(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	w := storetest.NewWorkload(1, 1)
 	b := w.Batch(200)
-	if err := appendBatch(t.Context(), db, b); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
 		t.Fatal(err)
 	}
 	e := b["org-0"][0]

@@ -78,12 +78,12 @@ func TestSearchPlans(t *testing.T) {
 	w := storetest.NewWorkload(1, 20)
 	first := w.Batch(500)
 	for _, db := range []*DB{fresh, loaded} {
-		if err := appendBatch(t.Context(), db, first); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, first); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 20 {
-		if err := appendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(t.Context(), loaded, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -220,7 +220,7 @@ func TestMigrateSearch(t *testing.T) {
 
 	migrated := openTest(t, old)
 	fresh := openTest(t, filepath.Join(dir, "fresh.db"))
-	if err := appendBatch(t.Context(), fresh, b); err != nil {
+	if err := storetest.AppendBatch(t.Context(), fresh, b); err != nil {
 		t.Fatal(err)
 	}
 	dump := func(db *DB, q string) string {

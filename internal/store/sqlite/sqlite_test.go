@@ -187,7 +187,7 @@ func TestIDCollision(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	batch := storetest.NewWorkload(1, 1).Batch(2)["org-0"]
 	batch[0].ID, batch[1].ID = "a", "b"
-	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, map[string][]*store.Event{"org-0": batch}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.w.ExecContext(t.Context(), "UPDATE events SET id_hash = ? WHERE id = 'b'", idHash("a")); err != nil {

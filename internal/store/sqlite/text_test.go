@@ -132,7 +132,7 @@ func TestTextHostile(t *testing.T) {
 		r.Actor = verify.Actor{Type: "user", Name: h.actor, Email: h.email, ID: fmt.Sprintf("u_%d", i)}
 		r.Target = verify.Target{Type: "finding", ID: h.target, Name: h.target}
 	}
-	if err := appendBatch(t.Context(), db, map[string][]*store.Event{"org-0": b}); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, map[string][]*store.Event{"org-0": b}); err != nil {
 		t.Fatal(err)
 	}
 	needles := slices.Clone(hostileNeedles)
@@ -290,7 +290,7 @@ func TestTextPlans(t *testing.T) {
 	pauseText(db)
 	w := storetest.NewWorkload(1, 1)
 	for range 8 {
-		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestTextPlans(t *testing.T) {
 			e.Event, e.Category = "team.archived", "team"
 		}
 	}
-	if err := appendBatch(t.Context(), db, b); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
 		t.Fatal(err)
 	}
 	if err := catchUp(t.Context(), db); err != nil {
@@ -370,7 +370,7 @@ func TestTextIndexer(t *testing.T) {
 	pauseText(db)
 	w := storetest.NewWorkload(1, 3)
 	for range 3 {
-		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -378,7 +378,7 @@ func TestTextIndexer(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = openTest(t, path)
-	if err := appendBatch(t.Context(), db, w.Batch(500)); err != nil {
+	if err := storetest.AppendBatch(t.Context(), db, w.Batch(500)); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -405,7 +405,7 @@ func TestTextIndexer(t *testing.T) {
 	db = openTest(t, path)
 	pauseText(db)
 	for range 10 {
-		if err := appendBatch(t.Context(), db, w.Batch(1000)); err != nil {
+		if err := storetest.AppendBatch(t.Context(), db, w.Batch(1000)); err != nil {
 			t.Fatal(err)
 		}
 	}

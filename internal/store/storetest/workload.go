@@ -1,9 +1,12 @@
 package storetest
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,4 +101,39 @@ func (w *Workload) Batch(n int) map[string][]*store.Event {
 		}})
 	}
 	return b
+}
+
+// AppendBatch writes b, a Batch, as the ledger would, minus hashing: per
+// organization, in order, look up the ids, lock the head, append, set the
+// head.
+func AppendBatch(ctx context.Context, s store.Store, b map[string][]*store.Event) error {
+	orgs := make([]string, 0, len(b))
+	for org := range b {
+		orgs = append(orgs, org)
+	}
+	slices.SortFunc(orgs, cmp.Compare)
+	return s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, org := range orgs {
+			h, err := tx.LockHead(ctx, org)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(b[org]))
+			for i, e := range b[org] {
+				ids[i] = e.ID
+			}
+			if _, err := tx.LookupIDs(ctx, org, ids); err != nil {
+				return err
+			}
+			if err := tx.Append(ctx, org, b[org]); err != nil {
+				return err
+			}
+			h.Size += int64(len(b[org]))
+			h.Root[0]++
+			if err := tx.SetHead(ctx, org, h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
