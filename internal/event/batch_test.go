@@ -84,7 +84,7 @@ func TestParseBatchErrors(t *testing.T) {
 		{`{"events":[` + ok + `,{"actor":"a@example.com"` + strings.Repeat(" ", MaxEventSize) + `,"event":"auth.login"}]}`, CodeTooLarge, "events[1]"},
 		{`{"events":[` + entry(`,"details":{`+manyStrings(70, 1000)+`}`) + `]}`, CodeTooLarge, "events[0].details"},
 		// Strings are measured decoded: each here is 2 to 6 KB of JSON, 1000 bytes of text.
-		{`{"events":[` + entry(`,"details":{"a":"`+strings.Repeat(`\u0000`, 1000)+`"},"user_agent":"`+strings.Repeat(`\n`, 1000)+`","target":{"name":"`+strings.Repeat(`\u00e9`, 500)+`"}`) + `]}`, "", ""},
+		{`{"events":[` + entry(`,"details":{"a":"`+strings.Repeat(`\u0000`, 1000)+`"},"user_agent":"`+strings.Repeat(`\t`, 1000)+`","target":{"name":"`+strings.Repeat(`\u00e9`, 500)+`"}`) + `]}`, "", ""},
 		{`{"events":[` + strings.Repeat(" ", MaxBatchSize) + `]}`, CodeTooLarge, ""},
 	} {
 		_, err := ParseBatch([]byte(tt.in), now, nil)

@@ -95,7 +95,7 @@ func parseEntry(d *decoder, now time.Time, c *Catalog) (*verify.Record, error) {
 		case fIP:
 			r.IP, err = parseIP(d)
 		case fUserAgent:
-			r.UserAgent, _, err = stringOrNull(d, false)
+			r.UserAgent, err = parseUserAgent(d)
 		}
 		return err
 	})
@@ -226,6 +226,22 @@ func checkIdentRunes(s string) error {
 		}
 	}
 	return nil
+}
+
+// parseUserAgent reads a user agent or null: a string without the
+// control characters HTTP keeps out of header values (all but tab), so
+// that none reaches a log line, and no NUL a database can't store.
+func parseUserAgent(d *decoder) (string, error) {
+	s, _, err := stringOrNull(d, false)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7F {
+			return "", fieldError(CodeInvalidField, fmt.Sprintf("control character %U not allowed here", c))
+		}
+	}
+	return s, nil
 }
 
 // parseID reads an idempotency key: 1 to MaxIDSize bytes of

@@ -90,8 +90,8 @@ func TestParseEvent(t *testing.T) {
 		{entry(`,"ip_address":"::ffff:192.168.1.1"`), rec(func(r *verify.Record) { r.IP = "192.168.1.1" })},
 		{entry(`,"ip_address":"2001:DB8:0:0::1"`), rec(func(r *verify.Record) { r.IP = "2001:db8::1" })},
 		{entry(`,"ip_address":null`), rec(nil)},
-		// User agents keep anything, exactly.
-		{entry(`,"user_agent":"a\u0000b\n\u202e"`), rec(func(r *verify.Record) { r.UserAgent = "a\x00b\n\u202e" })},
+		// User agents keep anything but the controls HTTP refuses, exactly.
+		{entry(`,"user_agent":"a\tb\u0080\u202e"`), rec(func(r *verify.Record) { r.UserAgent = "a\tb\u0080\u202e" })},
 		{entry(`,"user_agent":""`), rec(nil)},
 		// Ids.
 		{entry(`,"id":"evt_01:a/b+c=d@e.f-G"`), rec(func(r *verify.Record) { r.ID = "evt_01:a/b+c=d@e.f-G" })},
@@ -263,6 +263,9 @@ func TestParseEventErrors(t *testing.T) {
 		{entry(`,"id":5`), CodeInvalidField, "id"},
 		// User agents.
 		{entry(`,"user_agent":5`), CodeInvalidField, "user_agent"},
+		{entry(`,"user_agent":"a\u0000b"`), CodeInvalidField, "user_agent"},
+		{entry(`,"user_agent":"a\nb"`), CodeInvalidField, "user_agent"},
+		{entry(`,"user_agent":"\u007f"`), CodeInvalidField, "user_agent"},
 		{entry(`,"user_agent":"` + strings.Repeat("a", MaxStringSize+1) + `"`), CodeTooLarge, "user_agent"},
 		{"{\"actor\":\"a@example.com\",\"event\":\"auth.login\",\"user_agent\":\"\xc3\x28\"}", CodeInvalidUTF8, "user_agent"},
 		// Details.
@@ -332,7 +335,7 @@ func TestHostileStrings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := entry(`,"details":` + string(raw) + `,"user_agent":` + string(mustMarshal(t, hostile["html"]+hostile["nul"]+hostile["rlo"])))
+	in := entry(`,"details":` + string(raw) + `,"user_agent":` + string(mustMarshal(t, hostile["html"]+hostile["emoji"]+hostile["rlo"])))
 	r, err := ParseEvent([]byte(in), now, nil)
 	if err != nil {
 		t.Fatalf("ParseEvent(%s) error = %v", in, err)
@@ -344,7 +347,7 @@ func TestHostileStrings(t *testing.T) {
 	if !reflect.DeepEqual(got, hostile) {
 		t.Errorf("ParseEvent(hostile).Details = %q, want %q", got, hostile)
 	}
-	if want := hostile["html"] + hostile["nul"] + hostile["rlo"]; r.UserAgent != want {
+	if want := hostile["html"] + hostile["emoji"] + hostile["rlo"]; r.UserAgent != want {
 		t.Errorf("ParseEvent(hostile).UserAgent = %q, want %q", r.UserAgent, want)
 	}
 }

@@ -121,7 +121,8 @@ type Tx interface {
 	// Append stores events in org's log. The caller assigns seqs (the
 	// ledger: consecutive from the locked head's size), each greater than
 	// every seq stored for org, and makes sure ids are new in org (with
-	// LookupIDs); an event already stored at a seq is ErrConflict.
+	// LookupIDs); an event already stored at a seq is ErrConflict. Texts
+	// hold no NUL (validated events don't: PostgreSQL's text can't).
 	Append(ctx context.Context, org string, events []*Event) error
 	// PutTiles stores the hash data of tiles, replacing narrower data
 	// stored for the same (L, N).
