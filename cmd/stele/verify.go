@@ -51,7 +51,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("no store at %s: %w", dbPath, err)
 	}
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath, sqlite.WithoutTextIndex())
 	if err != nil {
 		return err
 	}

@@ -180,7 +180,7 @@ func BenchmarkCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := openStore(b, dir)
+	st := openStore(b, dir, sqlite.WithoutTextIndex()) // as stele verify does
 	defer st.Close()
 	peak := watchHeap()
 	b.ResetTimer()

@@ -25,9 +25,9 @@ var testKey = func() *ledger.Key {
 	return k
 }()
 
-func openStore(t testing.TB, dir string) store.Store {
+func openStore(t testing.TB, dir string, opts ...sqlite.Option) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "stele.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "stele.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,12 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 	if err != nil {
 		return fmt.Errorf("couldn't list events: %w", err)
 	}
-	s := newEventScanner(org)
+	s := newEventScanner(org, r.stmt(ctx, r.s.texts))
 	var rows *sql.Rows
 	if f.Query == nil || len(f.Query.Terms) == 0 {
 		rows, err = r.stmt(ctx, r.s.list).QueryContext(ctx, num, lo, hi.TS, hi.Seq, f.Limit)
 	} else {
 		rows, err = r.search(ctx, num, f)
-		s.dest = append(s.dest, new(int64)) // its last column, the key
 	}
 	if err != nil {
 		return fmt.Errorf("couldn't list events: %w", err)
@@ -40,7 +39,7 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 	}
 	defer rows.Close()
 	for rows.Next() {
-		e, err := s.scan(rows)
+		e, err := s.scan(ctx, rows)
 		if err != nil {
 			return fmt.Errorf("couldn't list events: %w", err)
 		}

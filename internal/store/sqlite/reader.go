@@ -144,9 +144,9 @@ func (r *reader) Events(ctx context.Context, org string, from, to int64, fn func
 		return fmt.Errorf("couldn't read events: %w", err)
 	}
 	defer rows.Close()
-	s := newEventScanner(org)
+	s := newEventScanner(org, r.stmt(ctx, r.s.texts))
 	for rows.Next() {
-		e, err := s.scan(rows)
+		e, err := s.scan(ctx, rows)
 		if err != nil {
 			return fmt.Errorf("couldn't read events: %w", err)
 		}
@@ -185,7 +185,7 @@ func (r *reader) event(ctx context.Context, org string, num, seq int64) (*store.
 		}
 		return nil, store.ErrNotFound
 	}
-	e, err := newEventScanner(org).scan(rows)
+	e, err := newEventScanner(org, r.stmt(ctx, r.s.texts)).scan(ctx, rows)
 	if err != nil {
 		return nil, err
 	}

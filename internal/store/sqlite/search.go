@@ -85,14 +85,14 @@ func (a arm) from() string {
 }
 
 // sql returns the statement that lists the page of events that arms find
-// and the residual passes, with their keys as the last column.
+// and the residual passes.
 func (s *search) sql(arms []arm) string {
 	var b strings.Builder
 	for i, a := range arms {
 		if i > 0 {
 			b.WriteString("\nUNION ALL\n")
 		}
-		b.WriteString("SELECT " + eventColumns + ", key FROM " + a.from() +
+		b.WriteString("SELECT " + eventColumns + " FROM " + a.from() +
 			"\n\tWHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4)")
 		if a.cond != "" {
 			b.WriteString("\n\tAND " + a.cond)
@@ -106,8 +106,7 @@ func (s *search) sql(arms []arm) string {
 }
 
 // search returns the rows of List's page for f, of the organization
-// numbered num, with their keys as their last column; nil if f can match
-// no event.
+// numbered num; nil if f can match no event.
 func (r *reader) search(ctx context.Context, num int64, f store.Filter) (*sql.Rows, error) {
 	s, arms, err := r.newSearch(ctx, num, f)
 	if err != nil || s == nil {

@@ -59,6 +59,7 @@ type config struct {
 	readers   int
 	cacheKiB  int
 	ckptPages int
+	noText    bool
 }
 
 // An Option changes how Open opens a database.
@@ -75,6 +76,14 @@ func Readers(n int) Option {
 // a cache holding them saves reading them back for every batch.
 func CacheSize(bytes int) Option {
 	return func(c *config) { c.cacheKiB = max(bytes>>10, 1024) }
+}
+
+// WithoutTextIndex opens the database without keeping its text index up
+// to date, for a process that reads events by seq and shouldn't take the
+// writer from a server on the same file to index them (stele verify).
+// Searches stay exact: they read events the index lacks.
+func WithoutTextIndex() Option {
+	return func(c *config) { c.noText = true }
 }
 
 // Open opens the database at path, creating it if need be, and brings its
@@ -109,7 +118,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.closeConns()
 		return nil, err
 	}
-	db.startText()
+	db.startText(!c.noText)
 	return db, nil
 }
 

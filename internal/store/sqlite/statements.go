@@ -15,10 +15,17 @@ const (
 	insertOrg    = `INSERT INTO orgs (id, tree_size) VALUES (?, 0) RETURNING num`
 	updateHead   = `UPDATE orgs SET tree_size = ?, tree_root = ? WHERE num = ?`
 
-	eventColumns = `seq, id, ts, received_at, event, category,
-		actor_type, actor_id, actor_email, actor_name,
+	// eventTexts are the text columns of events in the order an
+	// eventScanner reads them, the nullable ones last; eventColumns are the
+	// columns it reads, with the texts joined into one by textSep.
+	eventTexts = `id, event, category, actor_type, actor_id, actor_email, actor_name,
 		target_type, target_id, target_name, ip, user_agent,
-		details, personal, salt, commitments, id_hash`
+		details, personal, commitments`
+	eventColumns = `seq, ts, received_at, id_hash, salt, key, concat_ws(char(31),
+		id, event, category, actor_type, actor_id, actor_email, actor_name,
+		target_type, target_id, target_name, ip, user_agent,
+		ifnull(details, ''), ifnull(personal, ''), ifnull(commitments, ''))`
+	selectTexts  = `SELECT ` + eventTexts + ` FROM events WHERE key = ?`
 	selectEvents = `SELECT ` + eventColumns + ` FROM events
 		WHERE org = ? AND seq >= ? AND seq < ? ORDER BY seq`
 	selectEvent = `SELECT ` + eventColumns + ` FROM events WHERE org = ? AND seq = ?`
@@ -136,7 +143,7 @@ const (
 // that write are nil for the read pool.
 type statements struct {
 	orgs, orgNum, head                        *sql.Stmt
-	events, event, list, ids, tiles           *sql.Stmt
+	events, event, texts, list, ids, tiles    *sql.Stmt
 	eventTypes, actors, targets, targetIDs    *sql.Stmt
 	ipActors                                  *sql.Stmt
 	checkpoints, checkpoint, latestCheckpoint *sql.Stmt
@@ -165,6 +172,7 @@ func prepare(ctx context.Context, db *sql.DB, write bool) (*statements, error) {
 		{&s.head, selectHead},
 		{&s.events, selectEvents},
 		{&s.event, selectEvent},
+		{&s.texts, selectTexts},
 		{&s.list, selectList},
 		{&s.ids, selectIDs},
 		{&s.eventTypes, selectEventTypes},

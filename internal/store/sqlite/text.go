@@ -46,12 +46,16 @@ const (
 	insertText        = `INSERT INTO events_text (rowid, text) VALUES (?, ?)`
 )
 
-// startText starts the goroutine that keeps the text index. Close stops
-// it.
-func (db *DB) startText() {
+// startText starts the goroutine that keeps the text index, if keep is
+// true. Close stops it.
+func (db *DB) startText(keep bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	db.stopText = cancel
 	db.textDone = make(chan struct{})
+	if !keep {
+		close(db.textDone)
+		return
+	}
 	go db.indexText(ctx)
 }
 

@@ -127,7 +127,16 @@ func oddEvents(org string) []*store.Event {
 	future.Timestamp = time.Date(2200, 12, 31, 23, 59, 59, 1, time.UTC)
 	future.Details = json.RawMessage(`{}`)
 
-	return []*store.Event{minimal, hostile, erased, zones, empties, future}
+	// Separators, in case a backend joins texts and splits them. (Texts
+	// hold no NUL: see Tx.Append.)
+	separated := event(org, 6)
+	separated.ID = "id\x1fid"
+	separated.Actor.Name = "\x1f"
+	separated.Target = verify.Target{Type: "\x1e\x1f", Name: "a\x1fb"}
+	separated.UserAgent = "ua\x1f\x1f"
+	separated.Details = json.RawMessage(`{"k\u001f":"\u0000\u001f"}`)
+
+	return []*store.Event{minimal, hostile, erased, zones, empties, future, separated}
 }
 
 // clone returns a deep copy of e.
