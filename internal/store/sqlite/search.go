@@ -53,7 +53,7 @@ var (
 	maxKeys   = 256  // the most keys a search reads by
 	maxSorted = 2000 // the most events of keys read and sorted
 
-	maxMatched = 1 << 15 // the most events of the text index a search reads, in all organizations
+	maxMatched = 1 << 15 // the most events of the text index a search reads
 	maxCounted = 1 << 17 // the most events counted to choose between ways to read
 )
 

@@ -15,7 +15,7 @@ import (
 )
 
 // openTest opens a database at path and closes it when t ends.
-func openTest(t *testing.T, path string, opts ...Option) *DB {
+func openTest(t testing.TB, path string, opts ...Option) *DB {
 	t.Helper()
 	db, err := Open(t.Context(), path, opts...)
 	if err != nil {

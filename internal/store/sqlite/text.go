@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"github.com/steleaudit/stele/internal/query"
 )
 
-// The text index: events_text (migration 005) lists, by trigram, the
-// events whose free text may hold a word, so that a rare word is found
-// without testing every event of the organization.
+// The text index: events_text (migrations 005 and 008) lists, by
+// trigram, the events whose free text may hold a word, so that a rare
+// word is found without testing every event of the organization. Its
+// rowids are the events' organizations and seqs (textRowid), so that a
+// search reads its organization's part of a trigram's list only.
 //
 // A goroutine of the DB keeps it, outside the transactions that append
 // events so that they pay nothing for it: every textInterval, it indexes
@@ -29,7 +32,7 @@ import (
 
 // How the text index is kept; variables for tests.
 var (
-	textChunk    = 500                    // the most events one transaction indexes
+	textChunk    = 1000                   // the most events one transaction indexes
 	textInterval = 250 * time.Millisecond // how long the indexer rests once it has caught up
 	textYield    = 2                      // how many times a chunk's time it rests while ingest goes on
 )
@@ -42,7 +45,7 @@ const textColumns = "details, actor_email, actor_id, actor_name, target_id, targ
 const (
 	selectTextIndexed = `SELECT up_to FROM text_indexed`
 	updateTextIndexed = `UPDATE text_indexed SET up_to = ?`
-	selectToIndex     = `SELECT key, ` + textColumns + ` FROM events WHERE key > ? ORDER BY key LIMIT ?`
+	selectToIndex     = `SELECT key, org, seq, ` + textColumns + ` FROM events WHERE key > ? ORDER BY key LIMIT ?`
 	insertText        = `INSERT INTO events_text (rowid, text) VALUES (?, ?)`
 )
 
@@ -85,65 +88,81 @@ func (db *DB) indexText(ctx context.Context) {
 	}
 }
 
+// textRowid returns the rowid of events_text for the event at seq of the
+// organization numbered org (see migration 008).
+func textRowid(org, seq int64) int64 { return org<<40 | seq }
+
+// textRowids returns the range of events_text's rowids of the
+// organization numbered org.
+func textRowids(org int64) (lo, hi int64) { return org << 40, org<<40 | (1<<40 - 1) }
+
+// textRows are events to index: the rowids of their rows in events_text
+// and what the rows hold, and the highest key among them.
+type textRows struct {
+	upTo, last int64 // text_indexed's up_to when read, and the last key
+	rowids     []int64
+	texts      []string
+}
+
 // indexChunk indexes up to textChunk events above text_indexed, and
 // returns how many.
 func (db *DB) indexChunk(ctx context.Context) (int, error) {
 	for {
-		upTo, keys, texts, err := db.textsToIndex(ctx)
-		if err != nil || len(keys) == 0 {
+		rows, err := db.textsToIndex(ctx)
+		if err != nil || len(rows.rowids) == 0 {
 			return 0, err
 		}
-		written, err := db.writeTexts(ctx, upTo, keys, texts)
+		written, err := db.writeTexts(ctx, rows)
 		switch {
 		case err != nil:
 			return 0, err
 		case written:
-			return len(keys), nil
+			return len(rows.rowids), nil
 		}
 		// Someone else indexed them meanwhile: on from there.
 	}
 }
 
-// textsToIndex returns text_indexed's up_to, the keys of the first
-// textChunk events above it, in order, and what the text index is to
-// hold for each. It reads them on a read connection, so that the writer
-// is held only to write them.
-func (db *DB) textsToIndex(ctx context.Context) (upTo int64, keys []int64, texts []string, err error) {
+// textsToIndex reads, on a read connection so that the writer is held
+// only to write them, the first textChunk events above text_indexed's
+// up_to, in key order, and returns the rows the text index is to hold for
+// them.
+func (db *DB) textsToIndex(ctx context.Context) (textRows, error) {
+	var t textRows
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("couldn't begin reading events to index: %w", err)
+		return t, fmt.Errorf("couldn't begin reading events to index: %w", err)
 	}
 	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, selectTextIndexed).Scan(&upTo); err != nil {
-		return 0, nil, nil, fmt.Errorf("couldn't read how far the text index goes: %w", err)
+	if err := tx.QueryRowContext(ctx, selectTextIndexed).Scan(&t.upTo); err != nil {
+		return t, fmt.Errorf("couldn't read how far the text index goes: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, selectToIndex, upTo, textChunk)
+	rows, err := tx.QueryContext(ctx, selectToIndex, t.upTo, textChunk)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("couldn't read events to index: %w", err)
+		return t, fmt.Errorf("couldn't read events to index: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var key int64
+		var org, seq int64
 		var details sql.NullString
 		var s [5]string // the rest of textColumns
-		if err := rows.Scan(&key, &details, &s[0], &s[1], &s[2], &s[3], &s[4]); err != nil {
-			return 0, nil, nil, fmt.Errorf("couldn't read events to index: %w", err)
+		if err := rows.Scan(&t.last, &org, &seq, &details, &s[0], &s[1], &s[2], &s[3], &s[4]); err != nil {
+			return t, fmt.Errorf("couldn't read events to index: %w", err)
 		}
-		keys = append(keys, key)
-		texts = append(texts, eventText(details.String, s[:]...))
+		t.rowids = append(t.rowids, textRowid(org, seq))
+		t.texts = append(t.texts, eventText(details.String, s[:]...))
 	}
 	if err := rows.Err(); err != nil {
-		return 0, nil, nil, fmt.Errorf("couldn't read events to index: %w", err)
+		return t, fmt.Errorf("couldn't read events to index: %w", err)
 	}
-	return upTo, keys, texts, nil
+	return t, nil
 }
 
-// writeTexts adds texts to the text index, each the event's of the key
-// of keys at its index, and moves text_indexed from upTo to the last key,
-// in a write transaction. It takes the writer as ReadWrite does, and
-// writes nothing, reporting so, if text_indexed has moved since it read
-// upTo.
-func (db *DB) writeTexts(ctx context.Context, upTo int64, keys []int64, texts []string) (written bool, err error) {
+// writeTexts adds t's rows to the text index and moves text_indexed from
+// t.upTo to t.last, in a write transaction. It takes the writer as
+// ReadWrite does, and writes nothing, reporting so, if text_indexed has
+// moved since t was read.
+func (db *DB) writeTexts(ctx context.Context, t textRows) (written bool, err error) {
 	select {
 	case db.writing <- struct{}{}:
 	case <-ctx.Done():
@@ -156,7 +175,7 @@ func (db *DB) writeTexts(ctx context.Context, upTo int64, keys []int64, texts []
 	}
 	defer tx.Rollback()
 	var now int64
-	if err := tx.QueryRowContext(ctx, selectTextIndexed).Scan(&now); err != nil || now != upTo {
+	if err := tx.QueryRowContext(ctx, selectTextIndexed).Scan(&now); err != nil || now != t.upTo {
 		return false, err
 	}
 	insert, err := tx.PrepareContext(ctx, insertText)
@@ -164,12 +183,21 @@ func (db *DB) writeTexts(ctx context.Context, upTo int64, keys []int64, texts []
 		return false, fmt.Errorf("couldn't index events: %w", err)
 	}
 	defer insert.Close()
-	for i, k := range keys {
-		if _, err := insert.ExecContext(ctx, k, texts[i]); err != nil {
-			return false, fmt.Errorf("couldn't index event %d: %w", k, err)
+	// FTS5 writes out what it holds whenever a rowid is lower than the
+	// last: in rowid order, a transaction makes one segment of the index,
+	// where the chunk's order (by key, all organizations mixed) made one
+	// every few rows, for merges to read again and again.
+	order := make([]int, len(t.rowids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(t.rowids[a], t.rowids[b]) })
+	for _, i := range order {
+		if _, err := insert.ExecContext(ctx, t.rowids[i], t.texts[i]); err != nil {
+			return false, fmt.Errorf("couldn't index events: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, updateTextIndexed, keys[len(keys)-1]); err != nil {
+	if _, err := tx.ExecContext(ctx, updateTextIndexed, t.last); err != nil {
 		return false, fmt.Errorf("couldn't index events: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -297,8 +325,8 @@ func textBound(n, limit int, ordered bool) int {
 // match the full-text query m, fewer than maxSorted: those the text index
 // lists, which it reads newest first, and all events above up_to. ok is
 // false if there are maxSorted or more, or they look like being so from
-// the newest, or the index lists maxMatched or more in all organizations
-// and times, too many to tell quickly; or if the search reads in List's
+// the newest, or the index lists maxMatched or more of the organization's
+// events, too many to tell quickly; or if the search reads in List's
 // order (ordered), and would read fewer events that way than the index
 // has listed already.
 func (r *reader) textKeys(ctx context.Context, s *search, m string, limit int, ordered bool) (keys []int64, ok bool, err error) {
@@ -315,16 +343,21 @@ func (r *reader) textKeys(ctx context.Context, s *search, m string, limit int, o
 	if err != nil || len(keys) >= maxSorted {
 		return nil, false, err
 	}
-	rows, err = r.tx.QueryContext(ctx, selectTextListed, org, lo, hi, m, upTo, maxMatched)
+	var size int64 // of the organization's log
+	if err := r.tx.QueryRowContext(ctx, selectLogSize, org).Scan(&size); err != nil {
+		return nil, false, err
+	}
+	first, last := textRowids(org.(int64))
+	rows, err = r.tx.QueryContext(ctx, selectTextListed, org, lo, hi, m, first, last, maxMatched)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
 	read, listed := 0, 0
 	for ; rows.Next(); read++ {
-		var key int64
+		var key, seq int64
 		var ours bool
-		if err := rows.Scan(&key, &ours); err != nil {
+		if err := rows.Scan(&key, &seq, &ours); err != nil {
 			return nil, false, err
 		}
 		if !ours {
@@ -333,12 +366,11 @@ func (r *reader) textKeys(ctx context.Context, s *search, m string, limit int, o
 		keys = append(keys, key)
 		listed++
 		// Newest first, as List reads: listed of the span newest events
-		// indexed are the search's, so about listed*upTo/span of all,
-		// and ordered arms would fill a page after about
-		// limit*span/listed events.
-		span := int(upTo - key + 1)
+		// are the search's, so about listed*size/span of all, and ordered
+		// arms would fill a page after about limit*span/listed events.
+		span := int(size - seq)
 		if len(keys) >= maxSorted ||
-			listed >= limit && listed*int(upTo) >= maxSorted*span ||
+			listed >= limit && listed*int(size) >= maxSorted*span ||
 			ordered && span < textBound(listed, limit, true) {
 			return nil, false, nil
 		}
@@ -354,13 +386,16 @@ const (
 	// search's timestamps, text_indexed's up_to and a limit.
 	selectUnindexed = `SELECT key FROM events NOT INDEXED
 		WHERE key > ?4 AND org = ?1 AND ts >= ?2 AND ts <= ?3 LIMIT ?5`
-	// selectTextListed takes the same, with the full-text query before
-	// up_to: the keys the text index lists, newest first, and whether each
-	// event is in the search's range.
-	selectTextListed = `SELECT t.key, e.org = ?1 AND e.ts >= ?2 AND e.ts <= ?3
-		FROM (SELECT rowid AS key FROM events_text WHERE events_text MATCH ?4 AND rowid <= ?5
-			ORDER BY rowid DESC LIMIT ?6) AS t
-		CROSS JOIN events AS e ON e.key = t.key`
+	// selectLogSize takes an organization number.
+	selectLogSize = `SELECT tree_size FROM orgs WHERE num = ?`
+	// selectTextListed takes the same as selectUnindexed, then the
+	// full-text query, the range of the organization's rowids in the text
+	// index and a limit: the keys and seqs of the events the index lists,
+	// newest first, and whether each is in the search's range.
+	selectTextListed = `SELECT e.key, e.seq, e.ts >= ?2 AND e.ts <= ?3
+		FROM (SELECT rowid FROM events_text WHERE events_text MATCH ?4 AND rowid BETWEEN ?5 AND ?6
+			ORDER BY rowid DESC LIMIT ?7) AS t
+		CROSS JOIN events AS e ON e.org = ?1 AND e.seq = t.rowid - ?5`
 )
 
 // appendKeys appends the keys that rows, of one column, hold to keys,
