@@ -13,8 +13,12 @@ import (
 )
 
 // sign signs org's current tree head inside tx and stores the checkpoint.
-// It returns nil when there is nothing new to sign, and refuses (logging,
-// not failing the batch) to sign a tree smaller than one signed before.
+// It returns the checkpoint, or the stored one when another ledger on the
+// store (another server) has signed this tree already, or nil when there
+// is nothing to sign. It refuses (logging, not failing the batch) to sign
+// a tree smaller than one signed before. The last checkpoint is read
+// under the head's lock, not from s's memory: another ledger may have
+// signed since.
 func (s *sequencer) sign(ctx context.Context, tx store.Tx, org string, heads map[string]store.Head, now time.Time) (*store.Checkpoint, error) {
 	head, ok := heads[org]
 	if !ok {
@@ -23,16 +27,19 @@ func (s *sequencer) sign(ctx context.Context, tx store.Tx, org string, heads map
 			return nil, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
 		}
 	}
-	signed, err := s.signedSize(ctx, tx, org)
-	if err != nil {
-		return nil, err
-	}
-	if head.Size < signed {
+	last, err := tx.LatestCheckpoint(ctx, org)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("couldn't read the latest checkpoint of %s: %w", org, err)
+	case head.Size < last.Size:
 		s.l.log.Error("refusing to sign a tree smaller than its last checkpoint",
-			"org", org, "tree_size", head.Size, "checkpoint_size", signed)
+			"org", org, "tree_size", head.Size, "checkpoint_size", last.Size)
 		return nil, nil
+	case head.Size == last.Size:
+		return &last, nil
 	}
-	if head.Size == signed {
+	if head.Size == 0 {
 		return nil, nil
 	}
 	text := verify.Checkpoint{Origin: s.l.key.Origin(org), Size: head.Size, Root: head.Root}.Format()

@@ -555,3 +555,67 @@ func TestMintedIDs(t *testing.T) {
 		t.Errorf("resent with its minted id: %+v, size %d; want the duplicate of seq 1", again[0], size)
 	}
 }
+
+// TestSharedStore runs two ledgers on one store, as two servers on one
+// database: appends through both to the same logs, with ids sent to both,
+// get dense seqs, one seq per id, and every append a checkpoint from
+// either ledger, which never fail each other by signing a tree the other
+// has signed.
+func TestSharedStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	interval := 20 * time.Millisecond
+	var ledgers [2]*ledger.Ledger
+	for i := range ledgers {
+		st := openStore(t, dir)
+		l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey, CheckpointInterval: interval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ledgers[i] = l
+		t.Cleanup(func() { st.Close() })
+	}
+	const callers, each = 8, 30
+	orgs := []string{"acme", "globex"}
+	var mu sync.Mutex
+	seqOf := map[string]int64{} // org/id → seq
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				l, org := ledgers[(c+i)%2], orgs[i%2]
+				id := fmt.Sprintf("id-%d", (c*each+i)%(callers*each/2)) // every id sent twice
+				rcs, size, err := l.Append(ctx, org, []*verify.Record{rec(id, "bob@example.com", "project.created")})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				cp, err := l.WaitCheckpoint(wctx, org, size)
+				cancel()
+				if err != nil || cp.Size < rcs[0].Seq+1 {
+					t.Errorf("%s %s: checkpoint %d, %v, want one covering seq %d", org, id, cp.Size, err, rcs[0].Seq)
+				}
+				mu.Lock()
+				key := org + "/" + id
+				if seq, ok := seqOf[key]; ok && seq != rcs[0].Seq {
+					t.Errorf("%s got seqs %d and %d", key, seq, rcs[0].Seq)
+				}
+				seqOf[key] = rcs[0].Seq
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, l := range ledgers {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	st := openStore(t, dir)
+	defer st.Close()
+	sum := checkStore(t, st)
+	if want := int64(len(seqOf)); sum.Events != want {
+		t.Errorf("Check found %d events, want %d distinct ids", sum.Events, want)
+	}
+}
