@@ -10,14 +10,11 @@ import (
 )
 
 // appendOrg appends the records of org's requests in batch (at indexes
-// reqs) to org's log inside tx, fills in their results, and returns org's
-// new tree head. Requests refused for this org alone (a rolled-back log)
-// get their error in results; an error returned aborts the whole batch.
-func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, reqs []int, batch []*request, results []result, edges map[string]*edge) (store.Head, error) {
-	head, err := tx.LockHead(ctx, org)
-	if err != nil {
-		return head, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
-	}
+// reqs) to org's log, whose head tx has locked, fills in their results,
+// and returns org's new tree head. Requests refused for this org alone (a
+// rolled-back log) get their error in results; an error returned aborts
+// the whole batch.
+func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head store.Head, reqs []int, batch []*request, results []result, edges map[string]*edge) (store.Head, error) {
 	signed, err := s.signedSize(ctx, tx, org)
 	if err != nil {
 		return head, err

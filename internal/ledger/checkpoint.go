@@ -12,7 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// sign signs org's current tree head inside tx and stores the checkpoint.
+// sign signs org's tree head, locked in tx, and stores the checkpoint.
 // It returns the checkpoint, or the stored one when another ledger on the
 // store (another server) has signed this tree already, or nil when there
 // is nothing to sign. It refuses (logging, not failing the batch) to sign
@@ -20,13 +20,7 @@ import (
 // under the head's lock, not from s's memory: another ledger may have
 // signed since.
 func (s *sequencer) sign(ctx context.Context, tx store.Tx, org string, heads map[string]store.Head, now time.Time) (*store.Checkpoint, error) {
-	head, ok := heads[org]
-	if !ok {
-		var err error
-		if head, err = tx.LockHead(ctx, org); err != nil {
-			return nil, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
-		}
-	}
+	head := heads[org] // locked
 	last, err := tx.LatestCheckpoint(ctx, org)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -86,11 +80,9 @@ func (c *checkpoints) get(org string) (store.Checkpoint, bool, <-chan struct{}) 
 }
 
 // LatestCheckpoint returns org's latest signed checkpoint, or
-// store.ErrNotFound if none was signed yet.
+// store.ErrNotFound if none was signed yet. It reads the store, not what
+// this ledger signed: another ledger on the store may have signed since.
 func (l *Ledger) LatestCheckpoint(ctx context.Context, org string) (store.Checkpoint, error) {
-	if cp, ok, _ := l.cps.get(org); ok {
-		return cp, nil
-	}
 	var cp store.Checkpoint
 	err := l.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error

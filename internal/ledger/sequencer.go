@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/steleaudit/stele/internal/store"
@@ -156,15 +158,19 @@ func (s *sequencer) commit(batch []*request, final bool) {
 	err := s.l.st.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		signed, settled = signed[:0], settled[:0]
 		clear(edges)
-		heads := make(map[string]store.Head, len(orgs))
+		due := s.due(orgs, now, final)
+		heads, err := lockHeads(ctx, tx, orgs, due)
+		if err != nil {
+			return err
+		}
 		for _, org := range orgs {
-			head, err := s.appendOrg(ctx, tx, org, groups[org], batch, results, edges)
+			head, err := s.appendOrg(ctx, tx, org, heads[org], groups[org], batch, results, edges)
 			if err != nil {
 				return err
 			}
 			heads[org] = head
 		}
-		for org := range s.due(heads, now, final) {
+		for org := range due {
 			cp, err := s.sign(ctx, tx, org, heads, now)
 			if err != nil {
 				return err
@@ -221,10 +227,28 @@ func appended(results []result) int {
 	return n
 }
 
+// lockHeads locks the heads of the logs a commit writes, those of its
+// batch and those due a checkpoint, in the order of their names: every
+// ledger on the store locks in that order, so that two never wait for
+// each other (PostgreSQL would end one's transaction as a deadlock).
+func lockHeads(ctx context.Context, tx store.Tx, orgs []string, due map[string]bool) (map[string]store.Head, error) {
+	all := slices.Concat(orgs, slices.Collect(maps.Keys(due)))
+	slices.Sort(all)
+	heads := make(map[string]store.Head, len(all))
+	for _, org := range slices.Compact(all) {
+		head, err := tx.LockHead(ctx, org)
+		if err != nil {
+			return nil, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
+		}
+		heads[org] = head
+	}
+	return heads, nil
+}
+
 // due returns the logs to sign in this commit: those that grew, in this
-// batch or before, and were last signed at least CheckpointInterval ago
-// (or any that grew, when final).
-func (s *sequencer) due(heads map[string]store.Head, now time.Time, final bool) map[string]bool {
+// batch (orgs) or before, and were last signed at least
+// CheckpointInterval ago (or any that grew, when final).
+func (s *sequencer) due(orgs []string, now time.Time, final bool) map[string]bool {
 	due := map[string]bool{}
 	check := func(org string) {
 		if final || now.Sub(s.state(org).at) >= s.l.cfg.CheckpointInterval {
@@ -234,7 +258,7 @@ func (s *sequencer) due(heads map[string]store.Head, now time.Time, final bool) 
 	for org := range s.grown {
 		check(org)
 	}
-	for org := range heads {
+	for _, org := range orgs {
 		check(org)
 	}
 	return due
