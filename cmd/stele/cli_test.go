@@ -169,9 +169,10 @@ type testServer struct {
 	err  error
 }
 
-// startServer starts `stele server` with data in dir and its output in
-// logPath, on addr or a free port, and waits until it is ready.
-func startServer(dir, addr, logPath string) (*testServer, error) {
+// startServer starts `stele server` with data in dir, its output in
+// logPath and args more, on addr or a free port, and waits until it is
+// ready.
+func startServer(dir, addr, logPath string, args ...string) (*testServer, error) {
 	var err error
 	for range 3 { // a free port may be taken before the server listens
 		a := addr
@@ -181,7 +182,7 @@ func startServer(dir, addr, logPath string) (*testServer, error) {
 			}
 		}
 		var s *testServer
-		s, err = tryServer(dir, a, logPath)
+		s, err = tryServer(dir, a, logPath, args...)
 		if err == nil || addr != "" || !strings.Contains(err.Error(), "address already in use") {
 			return s, err
 		}
@@ -198,7 +199,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func tryServer(dir, addr, logPath string) (*testServer, error) {
+func tryServer(dir, addr, logPath string, args ...string) (*testServer, error) {
 	bin, err := osexec.LookPath("stele")
 	if err != nil {
 		return nil, err
@@ -209,7 +210,7 @@ func tryServer(dir, addr, logPath string) (*testServer, error) {
 	}
 	defer logf.Close() // the child has its own descriptor
 	s := &testServer{URL: "http://" + addr, addr: addr, data: dir, logPath: logPath, done: make(chan struct{})}
-	s.cmd = osexec.Command(bin, "server", "--addr", addr, "--data", dir, "--rate-limit", "-1")
+	s.cmd = osexec.Command(bin, append([]string{"server", "--addr", addr, "--data", dir, "--rate-limit", "-1"}, args...)...)
 	s.cmd.Env = append(cleanEnv(), "STELE_PLATFORM_TOKEN="+testToken)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
@@ -272,11 +273,11 @@ func cleanEnv() []string {
 	return env
 }
 
-// serverT starts a server for t, stopped (and required to exit 0) when
-// the test ends.
-func serverT(t *testing.T, dir, addr string) *testServer {
+// serverT starts a server for t with args more, stopped (and required to
+// exit 0) when the test ends.
+func serverT(t *testing.T, dir, addr string, args ...string) *testServer {
 	t.Helper()
-	s, err := startServer(dir, addr, filepath.Join(t.TempDir(), "server.log"))
+	s, err := startServer(dir, addr, filepath.Join(t.TempDir(), "server.log"), args...)
 	if err != nil {
 		t.Fatal(err)
 	}

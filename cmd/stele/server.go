@@ -18,6 +18,8 @@ import (
 	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/ledger"
 	"github.com/steleaudit/stele/internal/server"
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/store/postgres"
 	"github.com/steleaudit/stele/internal/store/sqlite"
 )
 
@@ -31,9 +33,14 @@ type serverConfig struct {
 	// (platform-token) unless STELE_PLATFORM_TOKEN is set (--data,
 	// STELE_DATA).
 	Data string
+	// Postgres is the URL of a PostgreSQL database to keep the store in
+	// instead of <Data>/stele.db, which several servers may share
+	// (--postgres, STELE_POSTGRES).
+	Postgres string
 	// SigningKey is a file holding the checkpoint signing key, for keys
 	// the operator manages (--signing-key, STELE_SIGNING_KEY). Default:
-	// <Data>/signing.key, created on first start.
+	// <Data>/signing.key, created on first start; required with Postgres,
+	// as every server on the database must sign with one key.
 	SigningKey string
 	// KeyName names a signing key created on first start, and so the
 	// origin of every checkpoint (--key-name, STELE_KEY_NAME).
@@ -54,6 +61,7 @@ type serverConfig struct {
 func (c *serverConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.Data, "data", "./stele-data", "data directory")
+	fs.StringVar(&c.Postgres, "postgres", "", "PostgreSQL URL to keep the store in, instead of <data>/stele.db")
 	fs.StringVar(&c.SigningKey, "signing-key", "", "checkpoint signing key file (default <data>/signing.key, created if missing)")
 	fs.StringVar(&c.KeyName, "key-name", "stele.local", "name of a signing key created on first start")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 1000, "requests per second per credential (negative: no limit)")
@@ -79,19 +87,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}
+	key, err := signingKey(cfg)
+	if err != nil {
+		return err
+	}
 	token, err := platformToken(cfg.Data, stdout)
 	if err != nil {
 		return err
 	}
-	keyPath := cfg.SigningKey
-	if keyPath == "" {
-		keyPath = filepath.Join(cfg.Data, "signing.key")
-	}
-	key, err := ledger.LoadOrCreateKey(keyPath, cfg.KeyName)
-	if err != nil {
-		return err
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "stele.db"))
+	st, err := openStore(ctx, cfg.Data, cfg.Postgres)
 	if err != nil {
 		return err
 	}
@@ -125,8 +129,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	hs.RegisterOnShutdown(srv.Drain)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	log.Info("listening", "url", baseURL, "data", cfg.Data, "verifier_key", key.VerifierKey)
-	fmt.Fprintf(stdout, "stele: serving %s (data in %s)\n", baseURL, cfg.Data)
+	where := cfg.Data
+	if cfg.Postgres != "" {
+		where = "PostgreSQL" // not the URL: it may hold a password
+	}
+	log.Info("listening", "url", baseURL, "store", where, "verifier_key", key.VerifierKey)
+	fmt.Fprintf(stdout, "stele: serving %s (data in %s)\n", baseURL, where)
 
 	if cfg.Dev {
 		if err := seedDev(ctx, cfg.Data, baseURL, token, stdout); err != nil {
@@ -152,12 +160,38 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
+// signingKey loads the checkpoint signing key cfg names, creating it on
+// first start unless the store is PostgreSQL.
+func signingKey(cfg serverConfig) (*ledger.Key, error) {
+	switch {
+	case cfg.SigningKey != "" && cfg.Postgres != "":
+		// Made by the operator, shared: one made here would be this
+		// server's alone.
+		return readKeyFile(cfg.SigningKey)
+	case cfg.SigningKey != "":
+		return ledger.LoadOrCreateKey(cfg.SigningKey, cfg.KeyName)
+	case cfg.Postgres != "":
+		return nil, fmt.Errorf("%w: --postgres needs --signing-key (STELE_SIGNING_KEY): every server on the database must sign with the same key; make one with `stele keygen --out FILE`", errUsage)
+	}
+	return ledger.LoadOrCreateKey(filepath.Join(cfg.Data, "signing.key"), cfg.KeyName)
+}
+
+// openStore opens the store in PostgreSQL at url if it is set, else in
+// the data directory. PostgreSQL refuses to open unless commits are
+// durable (synchronous_commit and fsync on).
+func openStore(ctx context.Context, data, url string, opts ...sqlite.Option) (store.Store, error) {
+	if url != "" {
+		return postgres.Open(ctx, url)
+	}
+	return sqlite.Open(ctx, filepath.Join(data, "stele.db"), opts...)
+}
+
 // fromEnv names the flags that fall back to STELE_* environment
 // variables: the server's configuration, and where client commands find
 // their server. Others (--id, --seq, --count ...) come from the command
 // line only, so that an unrelated variable cannot fill them in.
 var fromEnv = map[string]bool{
-	"addr": true, "data": true, "signing-key": true, "key-name": true, "rate-limit": true,
+	"addr": true, "data": true, "postgres": true, "signing-key": true, "key-name": true, "rate-limit": true,
 	"dev": true, "log-level": true, "shutdown-timeout": true,
 	"url": true, "token": true, "org": true,
 }

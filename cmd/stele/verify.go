@@ -28,6 +28,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./stele-data", "data directory to check (offline)")
+	pg := fs.String("postgres", "", "PostgreSQL URL of a store to check (offline), instead of --data's")
 	key := fs.String("key", "", "verifier key, or a file holding it (default offline: derived from the data directory's signing key; online: the server's, trusted on first use)")
 	var on onlineFlags
 	on.register(fs)
@@ -36,22 +37,29 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if online, dataGiven := on.given(fs); online {
 		if dataGiven {
-			return fmt.Errorf("%w: --data checks a data directory offline, --url a server online: not both", errUsage)
+			return fmt.Errorf("%w: --data and --postgres check a store offline, --url a server online: not both", errUsage)
 		}
 		if err := parseFlags(fs, nil); err != nil { // the environment's values
 			return err
 		}
 		return explain(verifyOnline(ctx, &on, *key, stdout, stderr))
 	}
+	if *pg == "" {
+		*pg = os.Getenv("STELE_POSTGRES")
+	}
+	if *pg != "" && *key == "" {
+		return fmt.Errorf("%w: --postgres needs --key, the verifier key of the servers' signing key (stele keygen prints it)", errUsage)
+	}
 	vkey, err := verifierKey(*data, *key)
 	if err != nil {
 		return err
 	}
-	dbPath := filepath.Join(*data, "stele.db")
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("no store at %s: %w", dbPath, err)
+	if dbPath := filepath.Join(*data, "stele.db"); *pg == "" {
+		if _, err := os.Stat(dbPath); err != nil {
+			return fmt.Errorf("no store at %s: %w", dbPath, err)
+		}
 	}
-	st, err := sqlite.Open(ctx, dbPath, sqlite.WithoutTextIndex())
+	st, err := openStore(ctx, *data, *pg, sqlite.WithoutTextIndex())
 	if err != nil {
 		return err
 	}
@@ -110,13 +118,13 @@ func (f *onlineFlags) register(fs *flag.FlagSet) {
 }
 
 // given reports whether the command line selects online mode, and
-// whether it names a data directory.
+// whether it names a store to check offline.
 func (f *onlineFlags) given(fs *flag.FlagSet) (online, data bool) {
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "url", "token", "org", "state", "seq":
 			online = true
-		case "data":
+		case "data", "postgres":
 			data = true
 		}
 	})
