@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -30,7 +31,7 @@ var server = sync.OnceValues(func() (string, error) {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, u)
 	if err == nil {
-		err = conn.Ping(ctx)
+		err = installExtensions(ctx, conn)
 		conn.Close(ctx)
 	}
 	if err != nil {
@@ -39,6 +40,19 @@ var server = sync.OnceValues(func() (string, error) {
 	}
 	return u, nil
 })
+
+// installExtensions creates the extensions the store's migrations need in
+// the schema public, unless the database has them: a migration would
+// create them in its test's schema, and dropping that schema would drop
+// them, and the indexes of every other test's schema with them.
+func installExtensions(ctx context.Context, conn *pgx.Conn) error {
+	for _, ext := range []string{"pg_trgm", "btree_gin"} {
+		if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS "+ext+" SCHEMA public"); err != nil {
+			return fmt.Errorf("couldn't create extension %s: %w", ext, err)
+		}
+	}
+	return nil
+}
 
 // Schema creates an empty schema, dropped when t ends, and returns the
 // URL of the test server with the schema first in its search_path. It

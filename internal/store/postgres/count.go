@@ -37,7 +37,16 @@ func (r *reader) counting(ctx context.Context, org string, f store.Filter) (*cou
 		if err != nil || none {
 			return nil, err
 		}
-		if d.kind != driveNone {
+		keys, text, err := r.textKeys(ctx, org, s, f.Query)
+		switch {
+		case err != nil:
+			return nil, err
+		case text && len(keys) == 0:
+			return nil, nil
+		case text:
+			ts, seqs := keyArrays(keys)
+			where += " AND " + keysCond(s.param(ts), s.param(seqs))
+		case d.kind != driveNone:
 			where += " AND " + d.partial + d.expr + " = ANY(" + s.param(d.keys) + ")"
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/steleaudit/stele/internal/store"
@@ -31,6 +32,13 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 		var none bool
 		if d, none, err = r.drive(ctx, org, f.Query); err != nil || none {
 			return wrapList(err)
+		}
+		keys, ok, err := r.textKeys(ctx, org, s, f.Query)
+		if err != nil {
+			return wrapList(err)
+		}
+		if ok {
+			return r.listKeys(ctx, org, s, f, keys, fn)
 		}
 	}
 	sql, ordered := s.listSQL(d)
@@ -80,6 +88,59 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 		}
 		chunk = min(chunk*2, max(maxChunk, f.Limit))
 	}
+}
+
+// listKeys lists the events of keys, newest first, that the search's
+// condition and the query match, in chunks, until the page is full. keys
+// are in List's order, newest first.
+func (r *reader) listKeys(ctx context.Context, org string, s *search, f store.Filter, keys []key, fn func(*store.Event) error) error {
+	// The cursor's seq, which the search's range doesn't bound.
+	for len(keys) > 0 && keys[0].ts == s.hi.TS && keys[0].seq > s.hi.Seq {
+		keys = keys[1:]
+	}
+	n := len(s.args)
+	sql := "SELECT " + eventColumns + " FROM events WHERE org = $1 AND ts >= $2 AND ts <= $3 AND (ts < $3 OR seq <= $4) AND " +
+		keysCond("$"+strconv.Itoa(n+1), "$"+strconv.Itoa(n+2))
+	if s.match != "" {
+		sql += " AND (" + s.match + ") IS NOT FALSE"
+	}
+	sql += "\nORDER BY ts DESC, seq DESC LIMIT $5"
+	sc := newScanner(org)
+	chunk, listed := f.Limit, 0
+	for len(keys) > 0 {
+		next := keys[:min(chunk, len(keys))]
+		keys = keys[len(next):]
+		args := slices.Clone(s.args)
+		args[4] = len(next)
+		ts, seqs := keyArrays(next)
+		rows, err := r.tx.Query(ctx, sql, append(args, ts, seqs)...)
+		if err != nil {
+			return wrapList(err)
+		}
+		for rows.Next() {
+			e, err := sc.scan(rows)
+			if err != nil {
+				rows.Close()
+				return wrapList(err)
+			}
+			if !f.Query.Match(&e.Record) {
+				continue
+			}
+			if err := fn(e); err != nil {
+				rows.Close()
+				return err
+			}
+			if listed++; listed == f.Limit {
+				rows.Close()
+				return wrapList(rows.Err())
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return wrapList(err)
+		}
+		chunk = min(chunk*2, max(maxChunk, f.Limit))
+	}
+	return nil
 }
 
 // set sets a parameter of the planner until the transaction ends or

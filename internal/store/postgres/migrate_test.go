@@ -172,7 +172,7 @@ func TestMigrateHours(t *testing.T) {
 	if strings.Count(want, "\n") != 5 {
 		t.Fatalf("event_hours = \n%s\nwant 5 rows", want)
 	}
-	if _, err := db.pool.Exec(t.Context(), `DROP TABLE event_hours; UPDATE stele_schema SET version = 1`); err != nil {
+	if _, err := db.pool.Exec(t.Context(), `DROP TABLE event_hours, events_text, text_indexed, text_trigrams; UPDATE stele_schema SET version = 1`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -29,24 +29,31 @@
 // transaction under an advisory lock, so that servers starting together
 // apply each once; a database from a newer program is refused. Text
 // compares bytewise (COLLATE "C"), as Go does. Times are Unix nanoseconds.
+// The schema needs the extensions pg_trgm and btree_gin (PostgreSQL's
+// contrib; trusted, so the database's owner may create them): a
+// migration creates them unless the database has them, and fails saying
+// so if the role may not.
 //
 // Every table is keyed by org first. On a sharded PostgreSQL such as
 // Citus, all are distributed by org and co-located, so that each
 // transaction of the ledger stays on one shard:
 //
-//	table        primary key                   distribution key
-//	orgs         (id)                          id
-//	leaves       (org, seq)                    org
-//	events       (org, ts, seq)                org (and partitioned by month of ts)
-//	tiles        (org, level, n)               org
-//	checkpoints  (org, size)                   org
-//	event_types  (org, category, event)        org
-//	actors       (org, text, key)              org
-//	targets      (org, text, key)              org
-//	event_hours  (org, hour, category, event)  org
-//	api_keys     (id)                          none: a reference table, as a key
-//	                                           is looked up by id before its
-//	                                           organization is known
+//	table          primary key                   distribution key
+//	orgs           (id)                          id
+//	leaves         (org, seq)                    org
+//	events         (org, ts, seq)                org (and partitioned by month of ts)
+//	tiles          (org, level, n)               org
+//	checkpoints    (org, size)                   org
+//	event_types    (org, category, event)        org
+//	actors         (org, text, key)              org
+//	targets        (org, text, key)              org
+//	event_hours    (org, hour, category, event)  org
+//	events_text    (org, seq)                    org
+//	text_indexed   (org)                         org
+//	text_trigrams  (org, trigram)                org
+//	api_keys       (id)                          none: a reference table, as a key
+//	                                             is looked up by id before its
+//	                                             organization is known
 //
 // The org id itself keys the tables, not a number for it, which would
 // have to be looked up in orgs first, on its own shard.
@@ -78,6 +85,11 @@
 // event_types, actors and targets list each organization's distinct
 // values under the texts a search names them by, with their index keys
 // (distinct.go); event_hours counts events by hour and type (hours.go).
+// events_text holds the free text of each event, Go-lowercased, under a
+// GIN trigram index led by org; text_indexed is each organization's mark,
+// the highest seq indexed; text_trigrams counts each organization's events
+// by trigram (text.go). A goroutine of each store keeps them, on a
+// connection of its own, after the events commit: Append doesn't.
 //
 // details is text, byte for byte as given: leaves are recomputed from it,
 // and jsonb would reorder and respace it. personal and commitments, which
@@ -96,13 +108,17 @@
 // event type or category, the actor or the target drives a search when
 // the distinct values name few enough index keys (drive.go): it reads each
 // key's index newest first, as far as the page goes, in one UNION ALL arm
-// per key, merged. Pages are keyset cursors on (ts, seq), newest first.
+// per key, merged. A positive free-text term drives instead when the text
+// index estimates that few events hold it (textsearch.go): the search
+// reads by key the events the index lists and those it has yet to index,
+// newest first. Pages are keyset cursors on (ts, seq), newest first.
 package postgres
 
 import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +133,10 @@ type DB struct {
 	parts *partitions
 	known *store.Known // of the tables of distinct values, for Append
 
+	stopText func()        // stops the indexer (text.go)
+	textDone chan struct{} // closed once it has stopped
+	commits  atomic.Int64  // write transactions committed, which the indexer makes way for
+
 	closeOnce sync.Once
 }
 
@@ -130,8 +150,8 @@ type config struct {
 type Option func(*config)
 
 // MaxConns sets how many connections the store may open at once, beside
-// the short-lived one that creates partitions. The default is pgxpool's,
-// unless the URL sets pool_max_conns.
+// the text indexer's and the short-lived one that creates partitions.
+// The default is pgxpool's, unless the URL sets pool_max_conns.
 func MaxConns(n int) Option {
 	return func(c *config) { c.maxConns = int32(max(n, 1)) }
 }
@@ -168,6 +188,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	db.startText()
 	return db, nil
 }
 
@@ -226,10 +247,13 @@ func (db *DB) CheckDurable(ctx context.Context) error {
 	return CheckDurable(ctx, db.pool)
 }
 
-// Close closes the store's idle connections now and the others as their
-// transactions end; it does not wait for them.
+// Close stops the text indexer, and closes the store's idle connections
+// now and the others as their transactions end; it does not wait for
+// them.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.stopText()
+		<-db.textDone
 		// pgxpool's Close waits for every connection to come back.
 		go db.pool.Close()
 	})
@@ -275,6 +299,7 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
 	db.known.Add(t.written)
+	db.commits.Add(1)
 	return nil
 }
 

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err == nil {
 		err = conn.Ping(ctx)
+		if err == nil {
+			err = installExtensions(ctx, conn)
+		}
 		conn.Close(ctx)
 	}
 	cancel()
@@ -51,6 +54,20 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "postgres: skipping the tests that need a server: %v\n", err)
 	}
 	os.Exit(m.Run())
+}
+
+// installExtensions creates the extensions that migrations need in the
+// schema public, unless the database has them: a migration would create
+// them in the schema of its store, and dropping that schema at the end of
+// its test would drop them, and the indexes of the other tests' schemas
+// with them.
+func installExtensions(ctx context.Context, conn *pgx.Conn) error {
+	for _, ext := range []string{"pg_trgm", "btree_gin"} {
+		if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS "+ext+" SCHEMA public"); err != nil {
+			return fmt.Errorf("couldn't create extension %s: %w", ext, err)
+		}
+	}
+	return nil
 }
 
 // needServer skips t if there is no test server (TestMain said why).
