@@ -123,3 +123,21 @@ func BenchmarkList(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearch is storetest's BenchSearch on the search fixture:
+// $STELE_SEARCH_SCALE picks its shape, 300k events of one organization
+// by default or 10m, 10M events of 1,000 organizations; with
+// $STELE_SEARCH_FIXTURE set (needed for 10m), the fixture is kept in the
+// schema search_fixture_<shape> of the test database and reused by later
+// runs, else built in a throwaway schema (see searchFixture). The first
+// run of 10m builds it, which takes most of an hour; DROP SCHEMA
+// search_fixture_10m CASCADE deletes it.
+func BenchmarkSearch(b *testing.B) {
+	storetest.BenchSearch(b, searchFixture(b))
+}
+
+// BenchmarkCounts is storetest's BenchCounts on the search fixture (see
+// BenchmarkSearch).
+func BenchmarkCounts(b *testing.B) {
+	storetest.BenchCounts(b, searchFixture(b))
+}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/storetest"
 )
@@ -110,152 +107,17 @@ func BenchmarkList(b *testing.B) {
 	}
 }
 
-// fixtureValues returns the search fixture's newest event's time, and a
-// replacer of placeholders in queries by values from its data: {email} is
-// a member's email, {project} and {finding} a project's and a finding's
-// id, {title} a finding's title, {key} an API key's id and {ip} a
-// member's address.
-func fixtureValues(b *testing.B, db *DB) (time.Time, *strings.Replacer) {
-	pick := func(q string) string {
-		var s string
-		q = strings.Replace(q, "WHERE", "WHERE org = (SELECT num FROM orgs WHERE id = 'acme') AND", 1)
-		if err := db.r.QueryRowContext(b.Context(), q).Scan(&s); err != nil {
-			b.Fatalf("%s: %v", q, err)
-		}
-		return s
-	}
-	values := strings.NewReplacer(
-		"{email}", pick(`SELECT actor_email FROM events WHERE event = 'finding.assigned' GROUP BY actor_email ORDER BY count(*) DESC LIMIT 1`),
-		"{project}", pick(`SELECT target_id FROM events WHERE target_type = 'project' ORDER BY key LIMIT 1`),
-		"{finding}", pick(`SELECT target_id FROM events WHERE target_type = 'finding' ORDER BY key DESC LIMIT 1`),
-		"{title}", pick(`SELECT target_name FROM events WHERE target_type = 'finding' ORDER BY key DESC LIMIT 1`),
-		"{key}", pick(`SELECT actor_id FROM events WHERE actor_type = 'api_key' ORDER BY key DESC LIMIT 1`),
-		"{ip}", pick(`SELECT ip FROM events WHERE actor_type = 'user' AND ip <> '' ORDER BY key DESC LIMIT 1`),
-	)
-	var now time.Time
-	err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
-		return r.List(ctx, "acme", store.Filter{Limit: 1}, func(e *store.Event) error {
-			now = e.Timestamp
-			return nil
-		})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return now, values
-}
-
-// parseAll parses texts, after replacing values' placeholders, at now.
-func parseAll(b *testing.B, texts []string, values *strings.Replacer, now time.Time) []*query.Query {
-	out := make([]*query.Query, len(texts))
-	for i, text := range texts {
-		q, err := query.Parse(values.Replace(text), now)
-		if err != nil {
-			b.Fatalf("Parse(%q) = %v", text, err)
-		}
-		out[i] = q
-	}
-	return out
-}
-
-// BenchmarkSearch measures the first page (50 events) of searches of the
-// search fixture's organization: the seed's common searches and one of
-// each qualifier, wildcards included, each in a read transaction of its
-// own. It reports the 95th percentile of their times besides the mean.
+// BenchmarkSearch is storetest's BenchSearch on the search fixture (see
+// searchFixture: $STELE_SEARCH_SCALE and $STELE_SEARCH_FIXTURE).
 func BenchmarkSearch(b *testing.B) {
 	db := searchFixture(b)
 	defer db.Close()
-	now, values := fixtureValues(b, db)
-	texts := []string{
-		// The seed's common searches.
-		"actor:{email} event:finding.assigned",
-		"event:auth.failed",
-		"target:{project}",
-		"event:*.deleted",
-		// One qualifier.
-		"actor:{email}",
-		"actor:{key}",
-		"actor:*@blockforge.example",
-		"actor:ali*",
-		"event:finding.status_changed",
-		"event:auth.*",
-		"event:auth.login,auth.logout,auth.failed",
-		"target:{finding}",
-		"target:project-*",
-		`target:"{title}"`,
-		"category:settings",
-		"ip:{ip}",
-		"ip:203.0.113.0/24",
-		"actor_type:api_key",
-		"user_agent:*Firefox*",
-		"timestamp:>-24h",
-		"details.new_status:fixed",
-		"reentrancy",
-		"-event:auth.*",
-	}
-	for i, q := range parseAll(b, texts, values, now) {
-		b.Run(values.Replace(texts[i]), func(b *testing.B) {
-			f := store.Filter{Query: q, Limit: 50}
-			n := 0
-			var times []time.Duration
-			for b.Loop() {
-				n = 0
-				start := time.Now()
-				err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
-					return r.List(ctx, "acme", f, func(*store.Event) error {
-						n++
-						return nil
-					})
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				times = append(times, time.Since(start))
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)*95/100])/1e6, "p95-ms")
-			b.ReportMetric(float64(n), "events")
-		})
-	}
+	storetest.BenchSearch(b, db)
 }
 
-// BenchmarkCounts times histograms and facets of the search fixture's
-// organization over the last 30 days (and an hourly histogram of the
-// last day), unfiltered and with queries.
+// BenchmarkCounts is storetest's BenchCounts on the search fixture.
 func BenchmarkCounts(b *testing.B) {
 	db := searchFixture(b)
 	defer db.Close()
-	now, values := fixtureValues(b, db)
-	texts := []string{"", "event:auth.failed", "category:auth", "event:*.deleted", "actor:{email}", "-actor_type:system"}
-	month := store.Filter{Since: now.Add(-30 * 24 * time.Hour), Until: now.Add(time.Second)}
-	day := store.Filter{Since: now.Add(-24 * time.Hour), Until: month.Until}
-	for i, q := range parseAll(b, texts, values, now) {
-		text := values.Replace(texts[i])
-		month.Query, day.Query = q, q
-		for _, c := range []struct {
-			name  string
-			count func(context.Context, store.Reader) error
-		}{
-			{"histogram/30d/day", func(ctx context.Context, r store.Reader) error {
-				_, err := r.Histogram(ctx, "acme", month, 24*time.Hour)
-				return err
-			}},
-			{"histogram/24h/hour", func(ctx context.Context, r store.Reader) error {
-				_, err := r.Histogram(ctx, "acme", day, time.Hour)
-				return err
-			}},
-			{"facets/30d", func(ctx context.Context, r store.Reader) error {
-				_, err := r.Facets(ctx, "acme", month, 10)
-				return err
-			}},
-		} {
-			b.Run(c.name+"/q="+text, func(b *testing.B) {
-				for b.Loop() {
-					if err := db.Read(b.Context(), c.count); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-	}
+	storetest.BenchCounts(b, db)
 }
