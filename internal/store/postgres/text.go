@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/store"
 )
 
 // The text index: events_text (migration 003) holds the free text of each
@@ -316,7 +314,7 @@ func (w *textWrites) add(r *textRow) {
 	if r.details != nil {
 		details = *r.details
 	}
-	text := eventText(details, texts...)
+	text := store.FreeText(details, texts...)
 	if text == "" {
 		return
 	}
@@ -357,65 +355,6 @@ func (w *textWrites) marks() []any {
 		orgs, marks, events = append(orgs, org), append(marks, w.last[org]), append(events, w.events[org])
 	}
 	return []any{orgs, marks, events}
-}
-
-// eventText returns what events_text holds for an event of the JSON
-// details and other texts: the texts free text matches, each lowercased
-// as query.Match lowercases them, one a line; NULs, which PostgreSQL's
-// text can't hold and a search never looks for, as line ends. The
-// details' texts come from a walk of their JSON tokens, which finds every
-// text query.Match does, and more in details it can't decode.
-func eventText(details string, texts ...string) string {
-	var b strings.Builder
-	add := func(s string) {
-		if s != "" {
-			b.WriteString(strings.ReplaceAll(strings.ToLower(s), "\x00", "\n"))
-			b.WriteByte('\n')
-		}
-	}
-	for _, s := range texts {
-		add(s)
-	}
-	walkScalars(details, add)
-	return b.String()
-}
-
-// walkScalars calls fn with the text of each string, number and boolean
-// of the JSON doc but object keys, in order, until the JSON ends or
-// turns out not to be.
-func walkScalars(doc string, fn func(string)) {
-	d := json.NewDecoder(strings.NewReader(doc))
-	d.UseNumber()
-	// A frame is an open object or array.
-	type frame struct{ object, key bool } // key: the next string is a key
-	var open []frame
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return
-		}
-		if t, ok := tok.(json.Delim); ok && (t == '}' || t == ']') {
-			open = open[:len(open)-1]
-			continue
-		}
-		if n := len(open); n > 0 && open[n-1].object {
-			if _, ok := tok.(string); ok && open[n-1].key {
-				open[n-1].key = false // its value comes next
-				continue
-			}
-			open[n-1].key = true // this is a value: a key comes next
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			open = append(open, frame{object: t == '{', key: true})
-		case string:
-			fn(t)
-		case json.Number:
-			fn(t.String())
-		case bool:
-			fn(strconv.FormatBool(t))
-		}
-	}
 }
 
 // Trigrams, as text_trigrams counts them: three ASCII letters or digits

@@ -289,8 +289,8 @@ func TestEventText(t *testing.T) {
 		{`{"a":"ok", broken`, nil, "ok\n"},
 		{`"top"`, nil, "top\n"},
 	} {
-		if got := eventText(tt.details, tt.texts...); got != tt.want {
-			t.Errorf("eventText(%q, %q) = %q, want %q", tt.details, tt.texts, got, tt.want)
+		if got := store.FreeText(tt.details, tt.texts...); got != tt.want {
+			t.Errorf("store.FreeText(%q, %q) = %q, want %q", tt.details, tt.texts, got, tt.want)
 		}
 	}
 }
@@ -531,7 +531,7 @@ func TestTextIndexer(t *testing.T) {
 }
 
 // checkIndex checks that the text index of db, all caught up, holds what
-// it should: a row for each event with text, with what eventText makes
+// it should: a row for each event with text, with what store.FreeText makes
 // of it; marks at each organization's last seq; and the counts of
 // trigrams and events of those rows, each event counted once.
 func checkIndex(t *testing.T, db *DB) {
@@ -551,7 +551,7 @@ func checkIndex(t *testing.T, db *DB) {
 	var s [6]string
 	var text *string
 	_, err = pgx.ForEachRow(rows, []any{&org, &seq, &s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &text}, func() error {
-		want := eventText(s[5], s[:5]...)
+		want := store.FreeText(s[5], s[:5]...)
 		if got := ""; text != nil {
 			got = *text
 			if got != want || want == "" {

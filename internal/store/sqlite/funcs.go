@@ -2,17 +2,16 @@ package sqlite
 
 import (
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/store"
 	"modernc.org/sqlite"
 )
 
@@ -269,7 +268,7 @@ func funcText(args []driver.Value) (driver.Value, error) {
 		return int64(0), nil
 	}
 	found := false
-	walkScalars(details, func(s string) bool {
+	store.WalkScalars(details, func(s string) bool {
 		found = s != "" && p.match(s, true)
 		return !found
 	})
@@ -277,51 +276,6 @@ func funcText(args []driver.Value) (driver.Value, error) {
 		return int64(1), nil
 	}
 	return int64(0), nil
-}
-
-// walkScalars calls fn with the text of each string, number and boolean in
-// the JSON text doc, in order, until fn returns false. Numbers are their
-// JSON text. If doc is not valid JSON, it stops where it goes wrong.
-func walkScalars(doc string, fn func(string) bool) {
-	d := json.NewDecoder(strings.NewReader(doc))
-	d.UseNumber()
-	// A frame is an open object or array.
-	type frame struct{ object, key bool } // key: the next string is a key
-	var open []frame
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return
-		}
-		if t, ok := tok.(json.Delim); ok && (t == '}' || t == ']') {
-			open = open[:len(open)-1]
-			continue
-		}
-		if n := len(open); n > 0 && open[n-1].object {
-			if _, ok := tok.(string); ok && open[n-1].key {
-				open[n-1].key = false // its value comes next
-				continue
-			}
-			open[n-1].key = true // this is a value: a key comes next
-		}
-		var s string
-		switch t := tok.(type) {
-		case json.Delim:
-			open = append(open, frame{object: t == '{', key: true})
-			continue
-		case string:
-			s = t
-		case json.Number:
-			s = t.String()
-		case bool:
-			s = strconv.FormatBool(t)
-		default:
-			continue
-		}
-		if !fn(s) {
-			return
-		}
-	}
 }
 
 func funcIPIn(args []driver.Value) (driver.Value, error) {

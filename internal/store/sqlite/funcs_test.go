@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/store"
 )
 
 // call calls f with args and returns its result, failing t on an error.
@@ -144,13 +145,13 @@ func TestFuncIPIn(t *testing.T) {
 func TestWalkScalars(t *testing.T) {
 	doc := `{"a":"x","b":{"c":[1,2.50,true,null,{"d":"y"}],"e":false},"f":{},"k":"key"}`
 	var got []string
-	walkScalars(doc, func(s string) bool {
+	store.WalkScalars(doc, func(s string) bool {
 		got = append(got, s)
 		return true
 	})
 	want := []string{"x", "1", "2.50", "true", "y", "false", "key"}
 	if !slices.Equal(got, want) {
-		t.Errorf("walkScalars(%s) = %q, want %q", doc, got, want)
+		t.Errorf("store.WalkScalars(%s) = %q, want %q", doc, got, want)
 	}
 }
 

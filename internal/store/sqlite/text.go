@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/steleaudit/stele/internal/query"
+	"github.com/steleaudit/stele/internal/store"
 )
 
 // The text index: events_text (migrations 005 and 008) lists, by
@@ -150,7 +151,7 @@ func (db *DB) textsToIndex(ctx context.Context) (textRows, error) {
 			return t, fmt.Errorf("couldn't read events to index: %w", err)
 		}
 		t.rowids = append(t.rowids, textRowid(org, seq))
-		t.texts = append(t.texts, eventText(details.String, s[:]...))
+		t.texts = append(t.texts, store.FreeText(details.String, s[:]...))
 	}
 	if err := rows.Err(); err != nil {
 		return t, fmt.Errorf("couldn't read events to index: %w", err)
@@ -204,28 +205,6 @@ func (db *DB) writeTexts(ctx context.Context, t textRows) (written bool, err err
 		return false, fmt.Errorf("couldn't commit indexing: %w", err)
 	}
 	return true, nil
-}
-
-// eventText returns what the text index holds for an event of the JSON
-// details and other texts: what stele_text matches free text against,
-// each text lowercased as it lowercases them, one a line. The details'
-// texts come from the walk stele_text makes, so that the index holds
-// every text the residual may find, even in details that package query
-// can't decode.
-func eventText(details string, texts ...string) string {
-	var b strings.Builder
-	add := func(s string) bool {
-		if s != "" {
-			b.WriteString(strings.ToLower(s))
-			b.WriteByte('\n')
-		}
-		return true
-	}
-	for _, s := range texts {
-		add(s)
-	}
-	walkScalars(details, add)
-	return b.String()
 }
 
 // textMatch returns the full-text query that finds, in the text index,
