@@ -72,12 +72,38 @@ const selectLeaves = `SELECT ` + eventColumnsOf + `, l.id_hash FROM leaves l
 	JOIN events e ON e.org = l.org AND e.ts = l.ts AND e.seq = l.seq
 	WHERE l.org = $1 AND l.seq >= $2 AND l.seq < $3 ORDER BY l.seq`
 
+// eventsChunk is the most seqs Events reads in one statement. The
+// planner can't tell how many leaves a range of seqs holds: given a
+// million at once, it joined and sorted them all, on disk, before the
+// first (5.3 s); a thousand go by index, in order.
+const eventsChunk = 1000
+
 // Events reads events through their leaves, so that it finds them by
-// seq whatever partition holds them.
+// seq whatever partition holds them, eventsChunk seqs at a time.
 func (r *reader) Events(ctx context.Context, org string, from, to int64, fn func(*store.Event) error) error {
-	if from >= to {
-		return nil
+	from = max(from, 0)
+	if to-from > eventsChunk {
+		// Callers may ask for everything from a seq on (to = MaxInt64).
+		var last *int64
+		err := r.tx.QueryRow(ctx, `SELECT max(seq) FROM leaves WHERE org = $1`, org).Scan(&last)
+		if err != nil {
+			return fmt.Errorf("couldn't read the last leaf of %q: %w", org, err)
+		}
+		if last == nil {
+			return nil
+		}
+		to = min(to, *last+1)
 	}
+	for ; from < to; from += eventsChunk {
+		if err := r.events(ctx, org, from, min(from+eventsChunk, to), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// events reads org's events from seq from to seq to, in one statement.
+func (r *reader) events(ctx context.Context, org string, from, to int64, fn func(*store.Event) error) error {
 	rows, err := r.tx.Query(ctx, selectLeaves, org, from, to)
 	if err != nil {
 		return fmt.Errorf("couldn't read events: %w", err)
