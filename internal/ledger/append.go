@@ -1,11 +1,13 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
 
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/verify"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -64,12 +66,11 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head
 				continue
 			}
 			if seq, ok := stored[r.ID]; ok {
-				rc, err := storedReceipt(ctx, tx, th, org, seq)
+				rc, err := storedReceipt(ctx, tx, th, org, seq, r)
 				if err != nil {
 					return head, err
 				}
 				first[r.ID] = rc
-				rc.Duplicate = true
 				receipts[j] = rc
 				continue
 			}
@@ -124,8 +125,10 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head
 	return head, nil
 }
 
-// storedReceipt rebuilds the receipt of org's stored event at seq.
-func storedReceipt(ctx context.Context, tx store.Tx, th *tileHashes, org string, seq int64) (Receipt, error) {
+// storedReceipt rebuilds the receipt of org's stored event at seq, whose
+// id is r's. It is a duplicate unless it is r itself, stored by a try
+// whose outcome was unknown: then it has r's salt, 16 random bytes.
+func storedReceipt(ctx context.Context, tx store.Tx, th *tileHashes, org string, seq int64, r *verify.Record) (Receipt, error) {
 	e, err := tx.Event(ctx, org, seq)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("couldn't read %s event %d: %w", org, seq, err)
@@ -134,7 +137,7 @@ func storedReceipt(ctx context.Context, tx store.Tx, th *tileHashes, org string,
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{ID: e.ID, Seq: seq, LeafHash: h, ReceivedAt: e.ReceivedAt}, nil
+	return Receipt{ID: e.ID, Seq: seq, LeafHash: h, ReceivedAt: e.ReceivedAt, Duplicate: !bytes.Equal(e.Salt, r.Salt)}, nil
 }
 
 // An edge is the stored tiles at the right edge of a tree of some size:

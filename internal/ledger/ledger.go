@@ -22,9 +22,11 @@ import (
 )
 
 var (
-	// ErrUnavailable means the ledger stopped accepting writes after a
-	// storage failure: nothing more is acknowledged until it is reopened.
-	ErrUnavailable = errors.New("ledger: unavailable after a storage failure")
+	// ErrUnavailable means the store failed the commit. When the failure
+	// passes (store.ErrTransient), a later retry with the same ids may
+	// succeed and stores nothing twice; otherwise the ledger has stopped
+	// writing (Failed) until it is reopened.
+	ErrUnavailable = errors.New("ledger: storage unavailable")
 	// ErrClosed means the ledger was closed.
 	ErrClosed = errors.New("ledger: closed")
 	// ErrBusy means the sequencer's queue is full: the caller should back
@@ -86,7 +88,7 @@ type Ledger struct {
 
 	cps    checkpoints
 	growth growth
-	failed atomic.Bool // set once a commit failed
+	failed atomic.Bool // set once a commit failed in a way not known to pass
 }
 
 // A Receipt is the ledger's answer for one appended event.
@@ -170,8 +172,8 @@ func (l *Ledger) Closed() bool {
 	}
 }
 
-// Failed reports whether a commit failed, after which the ledger refuses
-// every append with ErrUnavailable.
+// Failed reports whether a commit failed in a way not known to pass,
+// after which the ledger refuses every append with ErrUnavailable.
 func (l *Ledger) Failed() bool { return l.failed.Load() }
 
 // Key returns the ledger's signing key.

@@ -397,6 +397,100 @@ func TestFailClosed(t *testing.T) {
 	}
 }
 
+// flakyStore fails writes as a database across a network does, with
+// store.ErrTransient: its next refuse writes fail before they start,
+// and its next lose commit but lose their answer.
+type flakyStore struct {
+	store.Store
+	mu           sync.Mutex
+	refuse, lose int
+}
+
+func (f *flakyStore) set(refuse, lose int) {
+	f.mu.Lock()
+	f.refuse, f.lose = refuse, lose
+	f.mu.Unlock()
+}
+
+func (f *flakyStore) ReadWrite(ctx context.Context, fn func(context.Context, store.Tx) error) error {
+	f.mu.Lock()
+	refuse, lose := f.refuse > 0, f.refuse == 0 && f.lose > 0
+	if refuse {
+		f.refuse--
+	} else if lose {
+		f.lose--
+	}
+	f.mu.Unlock()
+	if refuse {
+		return fmt.Errorf("%w: connection refused", store.ErrTransient)
+	}
+	err := f.Store.ReadWrite(ctx, fn)
+	if err == nil && lose {
+		return fmt.Errorf("%w: connection reset during commit", store.ErrTransient)
+	}
+	return err
+}
+
+// TestTransientFailure: while the store's failures pass, appends fail
+// with ErrUnavailable and the ledger goes on; a commit whose answer was
+// lost is found by the next try, ids the ledger made included, and
+// nothing is stored twice.
+func TestTransientFailure(t *testing.T) {
+	ctx := context.Background()
+	fs := &flakyStore{Store: openStore(t, t.TempDir())}
+	l, _ := newLedger(t, ledger.Config{Store: fs})
+	appendOne := func(r *verify.Record) (ledger.Receipt, error) {
+		t.Helper()
+		rcs, _, err := l.Append(ctx, "acme", []*verify.Record{r})
+		if err != nil {
+			return ledger.Receipt{}, err
+		}
+		return rcs[0], nil
+	}
+
+	fs.set(100, 0) // down for every try
+	if _, err := appendOne(rec("1", "a@example.com", "auth.login")); !errors.Is(err, ledger.ErrUnavailable) {
+		t.Fatalf("Append while the store is down = %v, want ErrUnavailable", err)
+	}
+	if l.Failed() {
+		t.Fatal("the ledger failed for good on a failure that passes")
+	}
+	fs.set(0, 0)
+	if rc, err := appendOne(rec("1", "a@example.com", "auth.login")); err != nil || rc.Seq != 0 || rc.Duplicate {
+		t.Fatalf("Append once the store is back = %+v, %v; want seq 0, new", rc, err)
+	}
+
+	// The first try commits and loses its answer; the second finds its
+	// records stored, by their ids, and they are no duplicates.
+	fs.set(0, 1)
+	rcs, size, err := l.Append(ctx, "acme", []*verify.Record{rec("2", "a@example.com", "auth.login"), rec("", "a@example.com", "auth.login")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rc := range rcs {
+		if rc.Seq != int64(1+i) || rc.Duplicate {
+			t.Errorf("receipt %d after a lost answer = %+v; want seq %d, new", i, rc, 1+i)
+		}
+	}
+	if size != 3 {
+		t.Errorf("size after a lost answer = %d, want 3", size)
+	}
+
+	// Every try commits or would, and loses its answer: the caller hears
+	// ErrUnavailable, and its retry with the same id stores nothing more.
+	fs.set(0, 100)
+	if _, err := appendOne(rec("3", "a@example.com", "auth.login")); !errors.Is(err, ledger.ErrUnavailable) {
+		t.Fatalf("Append with every answer lost = %v, want ErrUnavailable", err)
+	}
+	fs.set(0, 0)
+	if rc, err := appendOne(rec("3", "a@example.com", "auth.login")); err != nil || rc.Seq != 3 || !rc.Duplicate {
+		t.Fatalf("retry of an append whose answer was lost = %+v, %v; want seq 3, duplicate", rc, err)
+	}
+	if cp := waitCheckpoint(t, l, "acme", 4); cp.Size != 4 {
+		t.Errorf("checkpoint size = %d, want 4", cp.Size)
+	}
+}
+
 // TestCloseDrains: appends queued when Close is called are committed and
 // covered by a final checkpoint.
 func TestCloseDrains(t *testing.T) {

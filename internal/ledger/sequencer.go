@@ -136,8 +136,19 @@ func (s *sequencer) armTimer() {
 	s.timer.Reset(max(d, time.Millisecond))
 }
 
+// commitTries is how many times a batch is tried while the store's
+// failures pass (store.ErrTransient), firstBackoff apart and then twice
+// as long each time, before its callers get ErrUnavailable.
+const (
+	commitTries  = 3
+	firstBackoff = 100 * time.Millisecond
+)
+
 // commit writes batch and the checkpoints that are due in one transaction,
 // then answers every request. With final set, every grown log is signed.
+//
+// A failure that passes fails only the batch, after a few tries; any
+// other fails the ledger: nothing more is written (Failed).
 func (s *sequencer) commit(batch []*request, final bool) {
 	if s.failed != nil {
 		for _, r := range batch {
@@ -145,6 +156,55 @@ func (s *sequencer) commit(batch []*request, final bool) {
 		}
 		return
 	}
+	var err error
+	backoff := firstBackoff
+	for try := 1; ; try++ {
+		if err = s.try(batch, final); err == nil {
+			return
+		}
+		if !passing(err) {
+			s.failed = err
+			s.l.failed.Store(true)
+			s.l.log.Error("ledger commit failed; refusing further writes", "err", err, "requests", len(batch))
+			break
+		}
+		s.forget(batch)
+		if try == commitTries || !errors.Is(err, store.ErrTransient) {
+			s.l.log.Warn("ledger commit failed; its requests are refused", "err", err, "requests", len(batch), "tries", try)
+			break
+		}
+		time.Sleep(backoff)
+		backoff *= 2
+	}
+	for _, r := range batch {
+		r.done <- result{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+	}
+}
+
+// passing reports whether a failed commit may succeed if tried again: the
+// store says its failure passes, or the commit ran out of time (and so
+// was rolled back, or its outcome is unknown).
+func passing(err error) bool {
+	return errors.Is(err, store.ErrTransient) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// forget drops what the sequencer remembers of the store after a commit
+// whose outcome is unknown: it may have committed. Every record of batch
+// is then looked up by id when tried again, those whose ids the ledger
+// made too, so a retry finds them if they were stored; a log the batch
+// wrote to may have grown.
+func (s *sequencer) forget(batch []*request) {
+	clear(s.edges)
+	clear(s.signs)
+	for _, r := range batch {
+		s.grown[r.org] = true
+		clear(r.minted)
+	}
+}
+
+// try commits batch and the due checkpoints in one transaction and, if it
+// commits, answers every request.
+func (s *sequencer) try(batch []*request, final bool) error {
 	now := s.l.cfg.Now()
 	orgs, groups := groupByOrg(batch)
 	results := make([]result, len(batch))
@@ -187,13 +247,7 @@ func (s *sequencer) commit(batch []*request, final bool) {
 		s.l.cfg.OnCommit(CommitStats{Requests: len(batch), Events: appended(results), Duration: time.Since(start), Err: err})
 	}
 	if err != nil {
-		s.failed = err
-		s.l.failed.Store(true)
-		s.l.log.Error("ledger commit failed; refusing further writes", "err", err, "requests", len(batch))
-		for _, r := range batch {
-			r.done <- result{err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
-		}
-		return
+		return err
 	}
 	for _, org := range orgs {
 		s.grown[org] = true
@@ -212,6 +266,7 @@ func (s *sequencer) commit(batch []*request, final bool) {
 	for i, r := range batch {
 		r.done <- results[i]
 	}
+	return nil
 }
 
 // appended counts the events a batch added, duplicates left out.

@@ -71,9 +71,15 @@ func (s *Server) public(r *http.Request, err error) *apiError {
 		return &apiError{status: 499, code: "canceled", message: "request canceled"}
 	}
 	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	if errors.Is(err, ledger.ErrUnavailable) || errors.Is(err, ledger.ErrRollback) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, ledger.ErrUnavailable) || errors.Is(err, store.ErrTransient) || errors.Is(err, context.DeadlineExceeded):
+		// A commit's answer may have been lost: events may have been
+		// stored, but a retry with their ids never stores them twice.
+		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", retry: 5,
+			message: "storage is unavailable; retry later (events sent again with the same ids are stored once)"}
+	case errors.Is(err, ledger.ErrRollback):
 		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", retry: 30,
-			message: "storage is unavailable; nothing was stored by this request"}
+			message: "this organization's log is smaller than its last signed checkpoint; nothing was stored"}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: "internal", message: "internal error"}
 }

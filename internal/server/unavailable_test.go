@@ -38,8 +38,8 @@ func (f *flakyStore) ReadWrite(ctx context.Context, fn func(context.Context, sto
 	return f.Store.ReadWrite(ctx, fn)
 }
 
-// TestStorageFailure: a failed commit is a 503 with Retry-After that
-// says nothing was stored and shows nothing internal; readiness fails.
+// TestStorageFailure: a commit failed in a way not known to pass is a
+// 503 with Retry-After that shows nothing internal; readiness fails.
 func TestStorageFailure(t *testing.T) {
 	var fs *flakyStore
 	ts := newTestServer(t, serverOpts{wrap: func(st store.Store) store.Store {

@@ -24,6 +24,12 @@ var (
 	// ErrConflict is returned when a write would replace something that
 	// must never change (an event at a seq, a checkpoint at a size).
 	ErrConflict = errors.New("store: conflict")
+	// ErrTransient wraps errors of a store that could not be reached or
+	// that ended a transaction for a reason that passes: the connection
+	// was lost, the server is restarting or has too many clients, the
+	// transaction lost a serialization race. The same transaction may
+	// succeed later. Any other error is not known to pass.
+	ErrTransient = errors.New("store: transient failure")
 )
 
 // An Event is one record of an organization's log at its leaf index.
@@ -54,7 +60,11 @@ type Checkpoint struct {
 // Store is a durable home for organizations' logs.
 //
 // Durability: when ReadWrite returns nil, everything f wrote is on stable
-// storage (fsync'd). When it returns an error, nothing f wrote persists.
+// storage (fsync'd). When it returns an error, nothing f wrote persists,
+// unless the error is ErrTransient: then the answer to the commit may
+// have been lost, and all or nothing of what f wrote persists. A writer
+// that retries finds out which by reading, as the ledger's idempotency
+// lookup does.
 //
 // Concurrency: all methods are safe for concurrent use. Read transactions
 // see one consistent snapshot; write transactions on one organization are

@@ -261,8 +261,13 @@ func (db *DB) Close() error {
 }
 
 // Read runs f in a read-only REPEATABLE READ transaction: one snapshot,
-// taken at its first statement.
+// taken at its first statement. Errors that pass are marked
+// store.ErrTransient.
 func (db *DB) Read(ctx context.Context, f func(ctx context.Context, r store.Reader) error) error {
+	return classify(db.read(ctx, f))
+}
+
+func (db *DB) read(ctx context.Context, f func(ctx context.Context, r store.Reader) error) error {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("couldn't begin read: %w", err)
@@ -276,8 +281,12 @@ const commitTimeout = time.Minute
 
 // ReadWrite runs f in a READ COMMITTED transaction. Its writers serialize
 // per organization on Tx.LockHead; the commit returns once the WAL is
-// flushed.
+// flushed. Errors that pass are marked store.ErrTransient.
 func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx store.Tx) error) error {
+	return classify(db.readWrite(ctx, f))
+}
+
+func (db *DB) readWrite(ctx context.Context, f func(ctx context.Context, tx store.Tx) error) error {
 	pgtx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("couldn't begin write: %w", err)
