@@ -26,14 +26,7 @@ func TestMultiInstance(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pg := pgtest.Schema(t)
-	keyFile := filepath.Join(t.TempDir(), "signing.key")
-	if err := ledger.WriteNewKey(keyFile, "stele.test"); err != nil {
-		t.Fatal(err)
-	}
-	key, err := readKeyFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyFile, key := sharedKey(t)
 	var clients [3]*client.Client
 	for i := range clients {
 		s := serverT(t, t.TempDir(), "", "--postgres", pg, "--signing-key", keyFile)
@@ -42,6 +35,7 @@ func TestMultiInstance(t *testing.T) {
 				t.Logf("server %d:\n%s", i, s.output())
 			}
 		})
+		var err error
 		if clients[i], err = client.New(s.URL, testToken); err != nil {
 			t.Fatal(err)
 		}
@@ -96,22 +90,45 @@ func TestMultiInstance(t *testing.T) {
 				t.Errorf("%s: seq %d missing of 0..%d", org, seq, n-1)
 			}
 		}
-		checkpoints := servedCheckpoints(t, clients[:], org, key.VerifierKey, n)
-		for i := 1; i < len(checkpoints); i++ {
-			old, cur := checkpoints[i-1], checkpoints[i]
-			p, err := clients[i%len(clients)].ConsistencyProof(ctx, org, old.Size, cur.Size)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := verify.Consistency(hashes(p.Hashes), old.Size, cur.Size, old.Root, cur.Root); err != nil {
-				t.Errorf("%s: consistency %d → %d: %v", org, old.Size, cur.Size, err)
-			}
-		}
+		checkConsistent(t, clients[:], org, key.VerifierKey, n)
 	}
 
 	var out, errOut bytes.Buffer
 	if err := runVerify(ctx, []string{"--postgres", pg, "--key", key.VerifierKey}, &out, &errOut); err != nil {
 		t.Errorf("stele verify --postgres: %v\n%s%s", err, out.String(), errOut.String())
+	}
+}
+
+// sharedKey writes a new signing key for several servers to share, and
+// returns its file and the key.
+func sharedKey(t *testing.T) (string, *ledger.Key) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "signing.key")
+	if err := ledger.WriteNewKey(file, "stele.test"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := readKeyFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, key
+}
+
+// checkConsistent checks that every client's server serves the same
+// checkpoint of org at each size its latest (covering size events) has,
+// and that consistency proofs between them verify.
+func checkConsistent(t *testing.T, clients []*client.Client, org, vkey string, size int64) {
+	t.Helper()
+	checkpoints := servedCheckpoints(t, clients, org, vkey, size)
+	for i := 1; i < len(checkpoints); i++ {
+		old, cur := checkpoints[i-1], checkpoints[i]
+		p, err := clients[i%len(clients)].ConsistencyProof(context.Background(), org, old.Size, cur.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify.Consistency(hashes(p.Hashes), old.Size, cur.Size, old.Root, cur.Root); err != nil {
+			t.Errorf("%s: consistency %d → %d: %v", org, old.Size, cur.Size, err)
+		}
 	}
 }
 

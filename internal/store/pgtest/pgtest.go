@@ -61,10 +61,7 @@ func Schema(t testing.TB) string {
 	t.Helper()
 	u, err := server()
 	if err != nil {
-		if strings.Contains(os.Getenv("STELE_TEST_REQUIRE"), "postgres") {
-			t.Fatalf("postgres: no server, and STELE_TEST_REQUIRE wants one: %v", err)
-		}
-		t.Skipf("postgres: no server: %v", err)
+		missing(t, "server", err)
 	}
 	var b [6]byte
 	rand.Read(b[:])
@@ -94,4 +91,14 @@ func admin(t testing.TB, u, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// missing skips t for want of what, or fails it when STELE_TEST_REQUIRE
+// names postgres.
+func missing(t testing.TB, what string, err error) {
+	t.Helper()
+	if strings.Contains(os.Getenv("STELE_TEST_REQUIRE"), "postgres") {
+		t.Fatalf("postgres: no %s, and STELE_TEST_REQUIRE wants one: %v", what, err)
+	}
+	t.Skipf("postgres: no %s: %v", what, err)
 }
