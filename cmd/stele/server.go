@@ -51,6 +51,10 @@ type serverConfig struct {
 	// Dev seeds a demo organization with realistic events and writes
 	// <Data>/dev-credentials.json (--dev, STELE_DEV).
 	Dev bool
+	// Writers is how many batch transactions the server runs at once, each
+	// for its own share of the organizations (--writers, STELE_WRITERS).
+	// Zero: 4 on PostgreSQL, 1 on SQLite, which writes one at a time.
+	Writers int
 	// LogLevel is debug, info, warn or error (--log-level, STELE_LOG_LEVEL).
 	LogLevel string
 	// ShutdownTimeout bounds a graceful shutdown (--shutdown-timeout,
@@ -66,6 +70,7 @@ func (c *serverConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyName, "key-name", "stele.local", "name of a signing key created on first start")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 1000, "requests per second per credential (negative: no limit)")
 	fs.BoolVar(&c.Dev, "dev", false, "seed a demo organization with realistic events")
+	fs.IntVar(&c.Writers, "writers", 0, "batch transactions at once, each for a share of the organizations (0: 4 on PostgreSQL, 1 on SQLite)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 }
@@ -101,7 +106,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer st.Close()
 	metrics := server.NewMetrics()
-	led, err := ledger.Open(ctx, ledger.Config{Store: st, Key: key, Log: log, OnCommit: metrics.ObserveCommit})
+	led, err := ledger.Open(ctx, ledger.Config{Store: st, Key: key, Log: log, OnCommit: metrics.ObserveCommit, Writers: cfg.writers()})
 	if err != nil {
 		return err
 	}
@@ -176,6 +181,17 @@ func signingKey(cfg serverConfig) (*ledger.Key, error) {
 	return ledger.LoadOrCreateKey(filepath.Join(cfg.Data, "signing.key"), cfg.KeyName)
 }
 
+// writers returns Writers, or its default for the store.
+func (c *serverConfig) writers() int {
+	switch {
+	case c.Writers > 0:
+		return c.Writers
+	case c.Postgres != "":
+		return 4
+	}
+	return 1
+}
+
 // openStore opens the store in PostgreSQL at url if it is set, else in
 // the data directory. PostgreSQL refuses to open unless commits are
 // durable (synchronous_commit and fsync on).
@@ -192,7 +208,7 @@ func openStore(ctx context.Context, data, url string, opts ...sqlite.Option) (st
 // line only, so that an unrelated variable cannot fill them in.
 var fromEnv = map[string]bool{
 	"addr": true, "data": true, "postgres": true, "signing-key": true, "key-name": true, "rate-limit": true,
-	"dev": true, "log-level": true, "shutdown-timeout": true,
+	"dev": true, "writers": true, "log-level": true, "shutdown-timeout": true,
 	"url": true, "token": true, "org": true,
 }
 

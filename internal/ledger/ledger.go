@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -52,9 +53,14 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// CommitTimeout bounds one batch transaction (30s).
 	CommitTimeout time.Duration
-	// MaxQueue is the most requests waiting for the sequencer; more are
+	// MaxQueue is the most requests waiting for the sequencers; more are
 	// refused with ErrBusy (1024).
 	MaxQueue int
+	// Writers is how many sequencers commit at once, each the batches of
+	// its own share of the organizations (1). More help a store that
+	// runs write transactions side by side, as PostgreSQL does, under the
+	// load of many organizations; SQLite runs one at a time.
+	Writers int
 	// Now returns the current time (time.Now).
 	Now func() time.Time
 	// OnCommit, if set, is called by the sequencer after each of its
@@ -78,9 +84,9 @@ type Ledger struct {
 	st   store.Store
 	key  *Key
 	log  *slog.Logger
-	reqs chan *request
+	seqs []*sequencer  // each organization's is seqs[shard(org)]
 	stop chan struct{} // closed by Close
-	done chan struct{} // closed when the sequencer has drained and exited
+	done chan struct{} // closed when every sequencer has drained and exited
 
 	closeOnce sync.Once
 	mu        sync.RWMutex // guards closed against sends on reqs
@@ -121,6 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = 1024
 	}
+	cfg.Writers = max(cfg.Writers, 1)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -129,7 +136,6 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		st:   cfg.Store,
 		key:  cfg.Key,
 		log:  cfg.Log,
-		reqs: make(chan *request, cfg.MaxQueue),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -143,9 +149,33 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("couldn't list logs: %w", err)
 	}
-	s := newSequencer(l)
-	go s.run(orgs)
+	shares := make([][]string, cfg.Writers)
+	for _, org := range orgs {
+		i := l.shard(org)
+		shares[i] = append(shares[i], org)
+	}
+	var wg sync.WaitGroup
+	for i := range cfg.Writers {
+		s := newSequencer(l, max(cfg.MaxQueue/cfg.Writers, 1))
+		l.seqs = append(l.seqs, s)
+		wg.Go(func() { s.run(shares[i]) })
+	}
+	go func() {
+		wg.Wait()
+		l.growth.closeAll()
+		close(l.done)
+	}()
 	return l, nil
+}
+
+// shard returns the index of org's sequencer.
+func (l *Ledger) shard(org string) int {
+	if l.cfg.Writers == 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(org))
+	return int(h.Sum32() % uint32(l.cfg.Writers))
 }
 
 // Close stops accepting appends, commits what was queued, signs a final
@@ -242,7 +272,7 @@ func (l *Ledger) enqueue(ctx context.Context, req *request) error {
 		return ErrClosed
 	}
 	select {
-	case l.reqs <- req:
+	case l.seqs[l.shard(req.org)].reqs <- req:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -251,8 +281,14 @@ func (l *Ledger) enqueue(ctx context.Context, req *request) error {
 	}
 }
 
-// QueueDepth returns how many appends are waiting for the sequencer.
-func (l *Ledger) QueueDepth() int { return len(l.reqs) }
+// QueueDepth returns how many appends are waiting for the sequencers.
+func (l *Ledger) QueueDepth() int {
+	n := 0
+	for _, s := range l.seqs {
+		n += len(s.reqs)
+	}
+	return n
+}
 
 // Head returns org's current tree head.
 func (l *Ledger) Head(ctx context.Context, org string) (store.Head, error) {

@@ -249,12 +249,18 @@ func TestIdempotency(t *testing.T) {
 
 // TestConcurrentAppends sends from many goroutines to a few orgs, with ids
 // repeated across goroutines, and checks every org's log is dense and each
-// id has exactly one leaf.
+// id has exactly one leaf, with one sequencer and with several.
 func TestConcurrentAppends(t *testing.T) {
+	for _, writers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("writers=%d", writers), func(t *testing.T) { testConcurrentAppends(t, writers) })
+	}
+}
+
+func testConcurrentAppends(t *testing.T, writers int) {
 	ctx := context.Background()
-	l, st := newLedger(t, ledger.Config{})
+	l, st := newLedger(t, ledger.Config{Writers: writers})
 	const callers, each = 32, 40
-	orgs := []string{"acme", "globex", "initech"}
+	orgs := []string{"acme", "globex", "initech", "umbrella", "stark"} // hashed into all 3 shares
 	var mu sync.Mutex
 	seqOf := map[string]int64{} // org/id → seq
 	var wg sync.WaitGroup
@@ -298,6 +304,9 @@ func TestConcurrentAppends(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, org := range orgs {
+		waitCheckpoint(t, l, org, perOrg[org])
 	}
 }
 
@@ -370,11 +379,12 @@ func (f *failingStore) ReadWrite(ctx context.Context, fn func(context.Context, s
 }
 
 // TestFailClosed: after one failed commit the ledger acknowledges nothing,
-// even once the store works again, and what it acknowledged is intact.
+// even once the store works again, to any organization, and what it
+// acknowledged is intact.
 func TestFailClosed(t *testing.T) {
 	ctx := context.Background()
 	fs := &failingStore{Store: openStore(t, t.TempDir())}
-	l, _ := newLedger(t, ledger.Config{Store: fs})
+	l, _ := newLedger(t, ledger.Config{Store: fs, Writers: 4})
 	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("1", "a@example.com", "auth.login")}); err != nil {
 		t.Fatal(err)
 	}
@@ -388,8 +398,10 @@ func TestFailClosed(t *testing.T) {
 	fs.mu.Lock()
 	fs.fail = false
 	fs.mu.Unlock()
-	if _, _, err := l.Append(ctx, "acme", []*verify.Record{rec("3", "a@example.com", "auth.login")}); !errors.Is(err, ledger.ErrUnavailable) {
-		t.Fatalf("Append after a failure = %v, want ErrUnavailable", err)
+	for _, org := range []string{"acme", "globex", "initech", "cyberdyne"} { // hashed into all 4 shares
+		if _, _, err := l.Append(ctx, org, []*verify.Record{rec("3", "a@example.com", "auth.login")}); !errors.Is(err, ledger.ErrUnavailable) {
+			t.Fatalf("Append to %s after a failure = %v, want ErrUnavailable", org, err)
+		}
 	}
 	h, err := l.Head(ctx, "acme")
 	if err != nil || h.Size != 1 {
@@ -712,4 +724,30 @@ func TestSharedStore(t *testing.T) {
 	if want := int64(len(seqOf)); sum.Events != want {
 		t.Errorf("Check found %d events, want %d distinct ids", sum.Events, want)
 	}
+}
+
+// TestReopenWriters: a ledger reopened on a store with logs, with another
+// number of sequencers, shares them out again and goes on appending to
+// and signing each.
+func TestReopenWriters(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	orgs := []string{"acme", "globex", "initech", "umbrella", "stark"}
+	for round, writers := range []int{3, 2} {
+		l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey, Writers: writers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, org := range orgs {
+			if _, _, err := l.Append(ctx, org, []*verify.Record{rec(fmt.Sprint(round), "a@example.com", "auth.login")}); err != nil {
+				t.Fatal(err)
+			}
+			waitCheckpoint(t, l, org, int64(round+1))
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkStore(t, st)
 }

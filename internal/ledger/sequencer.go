@@ -40,11 +40,14 @@ type signState struct {
 	at   time.Time // when it was signed
 }
 
-// A sequencer is the one goroutine that writes to the store. It gathers
-// requests from every organization into batches and commits each batch in
-// one transaction, signing due checkpoints in the same transaction.
+// A sequencer is the one goroutine that writes its share of the
+// organizations' logs (Config.Writers shares, by a hash of the name) to
+// the store. It gathers their requests into batches and commits each
+// batch in one transaction, signing due checkpoints in the same
+// transaction. Shares are disjoint, so sequencers lock no head in common.
 type sequencer struct {
 	l      *Ledger
+	reqs   chan *request         // its organizations' appends
 	signs  map[string]*signState // owned by run
 	grown  map[string]bool       // owned by run: logs grown past their last checkpoint
 	edges  map[string]*edge      // owned by run: each log's last written tiles
@@ -52,17 +55,14 @@ type sequencer struct {
 	timer  *time.Timer           // fires when the next checkpoint is due
 }
 
-func newSequencer(l *Ledger) *sequencer {
+func newSequencer(l *Ledger, queue int) *sequencer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &sequencer{l: l, signs: map[string]*signState{}, grown: map[string]bool{}, edges: map[string]*edge{}, timer: t}
+	return &sequencer{l: l, reqs: make(chan *request, queue), signs: map[string]*signState{}, grown: map[string]bool{}, edges: map[string]*edge{}, timer: t}
 }
 
+// run commits until the ledger stops; orgs are the logs of its share.
 func (s *sequencer) run(orgs []string) {
-	defer func() {
-		s.l.growth.closeAll()
-		close(s.l.done)
-	}()
 	// Logs may have grown past their last checkpoint before a crash: look
 	// at each in the first commit.
 	for _, org := range orgs {
@@ -83,7 +83,7 @@ func (s *sequencer) run(orgs []string) {
 // stop. It returns the requests queued by then, up to MaxBatch events.
 func (s *sequencer) gather() (batch []*request, stopping bool) {
 	select {
-	case r := <-s.l.reqs:
+	case r := <-s.reqs:
 		batch = append(batch, r)
 	case <-s.timer.C:
 	case <-s.l.stop:
@@ -99,7 +99,7 @@ func (s *sequencer) gather() (batch []*request, stopping bool) {
 	}
 	for n < s.l.cfg.MaxBatch {
 		select {
-		case r := <-s.l.reqs:
+		case r := <-s.reqs:
 			batch = append(batch, r)
 			n += len(r.recs)
 			continue
@@ -109,7 +109,7 @@ func (s *sequencer) gather() (batch []*request, stopping bool) {
 			break
 		}
 		select {
-		case r := <-s.l.reqs:
+		case r := <-s.reqs:
 			batch = append(batch, r)
 			n += len(r.recs)
 			continue
@@ -150,7 +150,7 @@ const (
 // A failure that passes fails only the batch, after a few tries; any
 // other fails the ledger: nothing more is written (Failed).
 func (s *sequencer) commit(batch []*request, final bool) {
-	if s.failed != nil {
+	if s.failed != nil || s.l.failed.Load() { // this sequencer's failure, or another's
 		for _, r := range batch {
 			r.done <- result{err: ErrUnavailable}
 		}
