@@ -192,12 +192,17 @@ func (c *serverConfig) writers() int {
 	return 1
 }
 
+// pgConns is how many connections a server opens to PostgreSQL at most
+// (unless its URL sets pool_max_conns): one for each writer, and the rest
+// for requests, which would otherwise wait behind the writers.
+const pgConns = 20
+
 // openStore opens the store in PostgreSQL at url if it is set, else in
 // the data directory. PostgreSQL refuses to open unless commits are
 // durable (synchronous_commit and fsync on).
 func openStore(ctx context.Context, data, url string, opts ...sqlite.Option) (store.Store, error) {
 	if url != "" {
-		return postgres.Open(ctx, url)
+		return postgres.Open(ctx, url, postgres.MaxConns(pgConns))
 	}
 	return sqlite.Open(ctx, filepath.Join(data, "stele.db"), opts...)
 }

@@ -117,6 +117,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,8 +151,9 @@ type config struct {
 type Option func(*config)
 
 // MaxConns sets how many connections the store may open at once, beside
-// the text indexer's and the short-lived one that creates partitions.
-// The default is pgxpool's, unless the URL sets pool_max_conns.
+// the text indexer's and the short-lived one that creates partitions,
+// unless the URL sets pool_max_conns. The default is pgxpool's: the
+// number of CPUs, and at least 4.
 func MaxConns(n int) Option {
 	return func(c *config) { c.maxConns = int32(max(n, 1)) }
 }
@@ -168,7 +170,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("couldn't open database: %w", err)
 	}
-	if c.maxConns > 0 {
+	if c.maxConns > 0 && !strings.Contains(url, "pool_max_conns") {
 		pc.MaxConns = c.maxConns
 	}
 	// Plans made for the values at hand prune events' partitions when

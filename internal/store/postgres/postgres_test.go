@@ -164,3 +164,14 @@ func TestStore(t *testing.T) {
 		return db
 	})
 }
+
+// TestMaxConns: MaxConns sizes the pool, unless the URL does.
+func TestMaxConns(t *testing.T) {
+	url := newSchema(t)
+	if got := openTest(t, url, MaxConns(20)).pool.Config().MaxConns; got != 20 {
+		t.Errorf("MaxConns(20): pool of %d", got)
+	}
+	if got := openTest(t, withParams(t, url, "pool_max_conns=3"), MaxConns(20)).pool.Config().MaxConns; got != 3 {
+		t.Errorf("MaxConns(20), URL pool_max_conns=3: pool of %d", got)
+	}
+}
