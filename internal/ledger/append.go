@@ -11,12 +11,33 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// lookupIDs looks up, in every log of batch at once, the ids of its
+// records that the ledger didn't make: org → id → seq of those stored.
+func lookupIDs(ctx context.Context, tx store.Tx, batch []*request) (map[string]map[string]int64, error) {
+	ids := map[string][]string{}
+	for _, req := range batch {
+		for j, r := range req.recs {
+			if !req.minted[j] {
+				ids[req.org] = append(ids[req.org], r.ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	stored, err := tx.LookupAllIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up event ids: %w", err)
+	}
+	return stored, nil
+}
+
 // appendOrg appends the records of org's requests in batch (at indexes
-// reqs) to org's log, whose head tx has locked, fills in their results,
-// and returns org's new tree head. Requests refused for this org alone (a
-// rolled-back log) get their error in results; an error returned aborts
-// the whole batch.
-func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head store.Head, reqs []int, batch []*request, results []result, edges map[string]*edge) (store.Head, error) {
+// reqs) to org's log, whose head tx has locked and whose stored ids
+// lookupIDs found, fills in their results, and returns org's new tree
+// head. Requests refused for this org alone (a rolled-back log) get their
+// error in results; an error returned aborts the whole batch.
+func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head store.Head, stored map[string]int64, reqs []int, batch []*request, results []result, edges map[string]*edge) (store.Head, error) {
 	signed, err := s.signedSize(ctx, tx, org)
 	if err != nil {
 		return head, err
@@ -30,19 +51,9 @@ func (s *sequencer) appendOrg(ctx context.Context, tx store.Tx, org string, head
 		return head, nil
 	}
 
-	var ids []string
 	n := 0
 	for _, i := range reqs {
 		n += len(batch[i].recs)
-		for j, r := range batch[i].recs {
-			if !batch[i].minted[j] {
-				ids = append(ids, r.ID)
-			}
-		}
-	}
-	stored, err := tx.LookupIDs(ctx, org, ids)
-	if err != nil {
-		return head, fmt.Errorf("couldn't look up event ids of %s: %w", org, err)
 	}
 
 	th := newTileHashes(ctx, tx, org)

@@ -223,8 +223,12 @@ func (s *sequencer) try(batch []*request, final bool) error {
 		if err != nil {
 			return err
 		}
+		stored, err := lookupIDs(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
 		for _, org := range orgs {
-			head, err := s.appendOrg(ctx, tx, org, heads[org], groups[org], batch, results, edges)
+			head, err := s.appendOrg(ctx, tx, org, heads[org], stored[org], groups[org], batch, results, edges)
 			if err != nil {
 				return err
 			}
@@ -283,19 +287,14 @@ func appended(results []result) int {
 }
 
 // lockHeads locks the heads of the logs a commit writes, those of its
-// batch and those due a checkpoint, in the order of their names: every
-// ledger on the store locks in that order, so that two never wait for
-// each other (PostgreSQL would end one's transaction as a deadlock).
+// batch and those due a checkpoint, all at once: the store locks them in
+// the order of their names, as every ledger on it does, so that two never
+// wait for each other (PostgreSQL would end one's transaction as a
+// deadlock).
 func lockHeads(ctx context.Context, tx store.Tx, orgs []string, due map[string]bool) (map[string]store.Head, error) {
-	all := slices.Concat(orgs, slices.Collect(maps.Keys(due)))
-	slices.Sort(all)
-	heads := make(map[string]store.Head, len(all))
-	for _, org := range slices.Compact(all) {
-		head, err := tx.LockHead(ctx, org)
-		if err != nil {
-			return nil, fmt.Errorf("couldn't lock the log of %s: %w", org, err)
-		}
-		heads[org] = head
+	heads, err := tx.LockHeads(ctx, slices.Concat(orgs, slices.Collect(maps.Keys(due))))
+	if err != nil {
+		return nil, fmt.Errorf("couldn't lock the logs: %w", err)
 	}
 	return heads, nil
 }

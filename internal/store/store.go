@@ -128,6 +128,14 @@ type Tx interface {
 	// none, and keeps other writers of org waiting until the transaction
 	// ends.
 	LockHead(ctx context.Context, org string) (Head, error)
+	// LockHeads does what LockHead does for each of orgs, in the order of
+	// their names (bytewise), the order every writer locks in, so that
+	// two never wait for each other; repeated names count once.
+	LockHeads(ctx context.Context, orgs []string) (map[string]Head, error)
+	// LookupAllIDs does what LookupIDs does for each organization of ids
+	// (an organization's ids to look up), in one go: the answer holds
+	// what LookupIDs answers each, those with none found left out.
+	LookupAllIDs(ctx context.Context, ids map[string][]string) (map[string]map[string]int64, error)
 	// Append stores events in org's log. The caller assigns seqs (the
 	// ledger: consecutive from the locked head's size), each greater than
 	// every seq stored for org, and makes sure ids are new in org (with

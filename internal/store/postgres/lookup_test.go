@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestLookupIDsPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rows, err := db.pool.Query(ctx, "EXPLAIN "+lookupIDs, "acme", hashes)
+		rows, err := db.pool.Query(ctx, "EXPLAIN "+lookupIDs, slices.Repeat([]string{"acme"}, len(hashes)), hashes)
 		if err != nil {
 			t.Fatal(err)
 		}

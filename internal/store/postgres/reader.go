@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/store"
@@ -55,6 +56,12 @@ func scanHead(row pgx.Row) (store.Head, error) {
 	if err != nil {
 		return store.Head{}, err
 	}
+	return headOf(h.Size, root)
+}
+
+// headOf returns the head of a tree_size and tree_root.
+func headOf(size int64, root []byte) (store.Head, error) {
+	h := store.Head{Size: size}
 	switch len(root) {
 	case 0:
 	case tlog.HashSize:
@@ -161,28 +168,46 @@ func (r *reader) Event(ctx context.Context, org string, seq int64) (*store.Event
 	return &c, nil
 }
 
-// lookupIDs finds the leaves of id hashes $2 in $1's log, one index probe
-// of leaves_id each. Asked as one id_hash = ANY($2), the planner read
-// every leaf of the log instead: by leaves_pkey without statistics
-// (autovacuum off, or not run yet), 18 ms a batch at 200k events and
-// growing; by a scan with them, at 50k. OFFSET 0 keeps each probe a
-// subquery of its own, where leaves_id, matching both columns, wins.
-const lookupIDs = `SELECT l.seq, l.ts FROM unnest($2::bigint[]) AS h(id_hash),
-	LATERAL (SELECT seq, ts FROM leaves WHERE org = $1 AND id_hash = h.id_hash OFFSET 0) l`
+// lookupIDs finds the leaves of id hashes $2 in the logs of $1 (pairs,
+// organization and hash), one index probe of leaves_id each. Asked as
+// one id_hash = ANY($2) of one log, the planner read every leaf of the
+// log instead: by leaves_pkey without statistics (autovacuum off, or not
+// run yet), 18 ms a batch at 200k events and growing; by a scan with
+// them, at 50k. OFFSET 0 keeps each probe a subquery of its own, where
+// leaves_id, matching both columns, wins.
+const lookupIDs = `SELECT l.org, l.seq, l.ts FROM unnest($1::text[], $2::bigint[]) AS h(org, id_hash),
+	LATERAL (SELECT org, seq, ts FROM leaves WHERE org = h.org AND id_hash = h.id_hash OFFSET 0) l`
 
 // LookupIDs finds the leaves by the hash of their id, then compares the
 // ids of their events.
 func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[string]int64, error) {
-	found := make(map[string]int64)
-	want := make(map[string]bool, len(ids))
-	var hashes []int64
-	for _, id := range ids {
-		if id == "" || want[id] {
-			continue
-		}
-		want[id] = true
-		hashes = append(hashes, *idHash(id))
+	all, err := r.lookupAll(ctx, map[string][]string{org: ids})
+	if err != nil {
+		return nil, err
 	}
+	if all[org] == nil {
+		return map[string]int64{}, nil
+	}
+	return all[org], nil
+}
+
+// lookupAll is LookupIDs of several organizations in two statements,
+// whatever their number.
+func (r *reader) lookupAll(ctx context.Context, ids map[string][]string) (map[string]map[string]int64, error) {
+	type key struct{ org, id string }
+	want := map[key]bool{}
+	var orgs []string
+	var hashes []int64
+	for org, of := range ids {
+		for _, id := range of {
+			if id == "" || want[key{org, id}] {
+				continue
+			}
+			want[key{org, id}] = true
+			orgs, hashes = append(orgs, org), append(hashes, *idHash(id))
+		}
+	}
+	found := map[string]map[string]int64{}
 	if len(hashes) == 0 {
 		return found, nil
 	}
@@ -190,17 +215,22 @@ func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[s
 	// by timestamp, reading (and locking) only their partitions: that
 	// way a write transaction that looked up ids holds no lock on the
 	// default partition, which creating a partition needs.
-	var seqs, tss []int64
-	type pos struct{ ts, seq int64 }
+	type pos struct {
+		org     string
+		ts, seq int64
+	}
 	leaf := map[pos]bool{}
-	rows, err := r.tx.Query(ctx, lookupIDs, org, hashes)
+	var leafOrgs []string
+	var seqs, tss []int64
+	rows, err := r.tx.Query(ctx, lookupIDs, orgs, hashes)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't look up ids: %w", err)
 	}
+	var org string
 	var seq, ts int64
-	_, err = pgx.ForEachRow(rows, []any{&seq, &ts}, func() error {
-		seqs, tss = append(seqs, seq), append(tss, ts)
-		leaf[pos{ts, seq}] = true
+	_, err = pgx.ForEachRow(rows, []any{&org, &seq, &ts}, func() error {
+		leafOrgs, seqs, tss = append(leafOrgs, org), append(seqs, seq), append(tss, ts)
+		leaf[pos{org, ts, seq}] = true
 		return nil
 	})
 	if err != nil {
@@ -209,14 +239,20 @@ func (r *reader) LookupIDs(ctx context.Context, org string, ids []string) (map[s
 	if len(seqs) == 0 {
 		return found, nil
 	}
-	rows, err = r.tx.Query(ctx, `SELECT ts, seq, id FROM events WHERE org = $1 AND ts = ANY($2) AND seq = ANY($3)`, org, tss, seqs)
+	// Any org, ts and seq of those found: leaf keeps the ones that go
+	// together.
+	rows, err = r.tx.Query(ctx, `SELECT org, ts, seq, id FROM events WHERE org = ANY($1) AND ts = ANY($2) AND seq = ANY($3)`,
+		slices.Compact(slices.Sorted(slices.Values(leafOrgs))), tss, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't look up ids: %w", err)
 	}
 	var id string
-	_, err = pgx.ForEachRow(rows, []any{&ts, &seq, &id}, func() error {
-		if leaf[pos{ts, seq}] && want[id] { // not just a hash collision
-			found[id] = seq
+	_, err = pgx.ForEachRow(rows, []any{&org, &ts, &seq, &id}, func() error {
+		if leaf[pos{org, ts, seq}] && want[key{org, id}] { // not just a hash collision
+			if found[org] == nil {
+				found[org] = map[string]int64{}
+			}
+			found[org][id] = seq
 		}
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,6 +66,74 @@ func (t *tx) LockHead(ctx context.Context, org string) (store.Head, error) {
 	return h, nil
 }
 
+// lockHeads creates the logs of $1 that don't exist, locks the rows of
+// all, in the order of their names, and then reads the greatest seq of
+// each, as lockHead and lastSeq do one organization's.
+const (
+	createLogs = `INSERT INTO orgs (id) SELECT n.id FROM unnest($1::text[]) AS n(id)
+		WHERE NOT EXISTS (SELECT FROM orgs o WHERE o.id = n.id) ON CONFLICT (id) DO NOTHING`
+	lockHeads = `SELECT id, tree_size, tree_root FROM orgs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
+	lastSeqs  = `SELECT n.id, (SELECT coalesce(max(seq), -1) FROM leaves WHERE org = n.id) FROM unnest($1::text[]) AS n(id)`
+)
+
+// LockHeads locks the heads of orgs in three statements, one round trip,
+// whatever their number. Logs that don't exist are created first, before
+// any row is locked: creating one may wait for another transaction
+// creating it, which may be waiting for a row this one locked.
+func (t *tx) LockHeads(ctx context.Context, orgs []string) (map[string]store.Head, error) {
+	sorted := slices.Compact(slices.Sorted(slices.Values(orgs)))
+	if err := t.flushAny(ctx, sorted); err != nil {
+		return nil, err
+	}
+	b := new(pgx.Batch)
+	b.Queue(createLogs, sorted)
+	b.Queue(lockHeads, sorted)
+	b.Queue(lastSeqs, sorted)
+	br := t.raw.SendBatch(ctx, b)
+	heads, err := t.readHeads(br, len(sorted))
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("couldn't lock heads: %w", err)
+	}
+	return heads, nil
+}
+
+// readHeads reads the answers of LockHeads' batch for n organizations.
+func (t *tx) readHeads(br pgx.BatchResults, n int) (map[string]store.Head, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	heads := make(map[string]store.Head, n)
+	rows, _ := br.Query()
+	var id string
+	var size int64
+	var root []byte
+	_, err := pgx.ForEachRow(rows, []any{&id, &size, &root}, func() error {
+		h, err := headOf(size, root)
+		if err != nil {
+			return fmt.Errorf("head of %q: %w", id, err)
+		}
+		heads[id] = h
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(heads) != n {
+		return nil, fmt.Errorf("locked %d heads of %d", len(heads), n)
+	}
+	rows, _ = br.Query()
+	var last int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &last}, func() error {
+		t.logs[id] = true
+		t.next[id] = last + 1
+		return nil
+	})
+	return heads, err
+}
+
 // lockHead runs lockHead and lastSeq in one round trip.
 func (r *reader) lockHead(ctx context.Context, org string) (store.Head, int64, error) {
 	b := new(pgx.Batch)
@@ -81,19 +151,38 @@ func (r *reader) lockHead(ctx context.Context, org string) (store.Head, int64, e
 	return h, last, err
 }
 
-// of returns a reader of org's rows that sends the pending writes first
-// only if some are of org: those of other organizations can't change
+// of returns a reader of orgs' rows that sends the pending writes first
+// only if some are of orgs: those of other organizations can't change
 // what it reads, and wait.
-func (t *tx) of(ctx context.Context, org string) (*reader, error) {
-	if t.pending.orgs[org] {
-		if err := t.flush(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if t.failed != nil {
-		return nil, t.failed
+func (t *tx) of(ctx context.Context, orgs ...string) (*reader, error) {
+	if err := t.flushAny(ctx, orgs); err != nil {
+		return nil, err
 	}
 	return &reader{tx: t.raw, db: t.db}, nil
+}
+
+// LookupAllIDs looks up the ids of several logs, sending their pending
+// writes first.
+func (t *tx) LookupAllIDs(ctx context.Context, ids map[string][]string) (map[string]map[string]int64, error) {
+	r, err := t.of(ctx, slices.Collect(maps.Keys(ids))...)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't look up ids: %w", err)
+	}
+	return r.lookupAll(ctx, ids)
+}
+
+// flushAny sends the pending writes if some are of orgs, and returns
+// why the transaction can't go on, if it can't.
+func (t *tx) flushAny(ctx context.Context, orgs []string) error {
+	for _, org := range orgs {
+		if t.pending.orgs[org] {
+			if err := t.flush(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return t.failed
 }
 
 // LookupIDs looks up ids in org's log, sending pending writes of org

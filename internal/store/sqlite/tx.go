@@ -41,6 +41,36 @@ func (t *tx) LockHead(ctx context.Context, org string) (store.Head, error) {
 	return store.Head{}, nil
 }
 
+// LockHeads locks each of orgs' heads in turn: SQLite has one writer,
+// so a lock is no more than a read.
+func (t *tx) LockHeads(ctx context.Context, orgs []string) (map[string]store.Head, error) {
+	heads := make(map[string]store.Head, len(orgs))
+	for _, org := range slices.Compact(slices.Sorted(slices.Values(orgs))) {
+		h, err := t.LockHead(ctx, org)
+		if err != nil {
+			return nil, err
+		}
+		heads[org] = h
+	}
+	return heads, nil
+}
+
+// LookupAllIDs looks up each organization's ids in turn: each lookup is
+// a call into the library, no round trip.
+func (t *tx) LookupAllIDs(ctx context.Context, ids map[string][]string) (map[string]map[string]int64, error) {
+	all := map[string]map[string]int64{}
+	for org, of := range ids {
+		found, err := t.LookupIDs(ctx, org, of)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) > 0 {
+			all[org] = found
+		}
+	}
+	return all, nil
+}
+
 func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
 	num, err := t.orgNum(ctx, org)
 	if err != nil {

@@ -265,6 +265,43 @@ func testLookupIDs(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+
+	// LookupAllIDs answers for several logs at once what LookupIDs
+	// answers each, the ids of the transaction's own appends included.
+	err := s.ReadWrite(t.Context(), func(ctx context.Context, tx store.Tx) error {
+		h, err := tx.LockHead(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		fresh := eventsOf("acme", h.Size)
+		fresh[0].ID = "fresh"
+		if err := tx.Append(ctx, "acme", fresh); err != nil {
+			return err
+		}
+		got, err := tx.LookupAllIDs(ctx, map[string][]string{
+			"acme":   {"a1", "A1", "a2", "a3", "zz", "", "shared", "fresh"},
+			"other":  {"shared", "b1", "a1"},
+			"nobody": {"shared", "a1"},
+			"big":    bigIDs,
+		})
+		want := map[string]map[string]int64{
+			"acme":  {"a1": 0, "A1": 1, "a2": 2, "a3": 5, "shared": 4, "fresh": h.Size},
+			"other": {"shared": 0, "b1": 1},
+			"big":   wantBig,
+		}
+		if err != nil || !maps.EqualFunc(got, want, maps.Equal) {
+			t.Errorf("LookupAllIDs = %d logs, %v; want %d", len(got), err, len(want))
+			for org, w := range want {
+				if !maps.Equal(got[org], w) {
+					t.Errorf("LookupAllIDs: %s = %v, want %v", org, summary(got[org]), summary(w))
+				}
+			}
+		}
+		return errBoom // nothing to keep
+	})
+	if !errors.Is(err, errBoom) {
+		t.Errorf("ReadWrite = %v, want boom", err)
+	}
 }
 
 // summary shortens a long map for an error message.

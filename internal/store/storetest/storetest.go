@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"snapshot", testSnapshot},
 		{"reads-dont-wait", testReadsDontWait},
 		{"concurrent-writers", testConcurrentWriters},
+		{"lock-heads", testLockHeads},
 		{"canceled", testCanceled},
 		{"register", testRegister},
 		{"register-log", testRegisterLog},

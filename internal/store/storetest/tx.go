@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -79,6 +81,11 @@ func fill(ctx context.Context, tx store.Tx, org string, n int) error {
 	if err != nil {
 		return err
 	}
+	return fillLocked(ctx, tx, org, h, n)
+}
+
+// fillLocked is fill of a log whose head h tx has locked.
+func fillLocked(ctx context.Context, tx store.Tx, org string, h store.Head, n int) error {
 	size := h.Size + int64(n)
 	if err := tx.Append(ctx, org, eventsOf(org, span(h.Size, size)...)); err != nil {
 		return err
@@ -296,6 +303,67 @@ func testConcurrentWriters(t *testing.T, open Opener) {
 	}
 	read(t, s, func(ctx context.Context, r store.Reader) error {
 		stateOf(t, ctx, r, "acme").compare(t, "after concurrent writes", "acme", filled("acme", ns...))
+		return nil
+	})
+}
+
+// testLockHeads checks that LockHeads locks as LockHead does each log:
+// it creates the missing, counts repeated names once, and the heads it
+// returns are those appends go on from; and that writers locking the
+// same logs, named in other orders, neither deadlock nor lose a write.
+func testLockHeads(t *testing.T, open Opener) {
+	s := openStore(t, open, "lock-heads")
+	write(t, s, func(ctx context.Context, tx store.Tx) error { return fill(ctx, tx, "acme", 3) })
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		heads, err := tx.LockHeads(ctx, []string{"zeta", "acme", "beta", "acme"})
+		if err != nil {
+			return err
+		}
+		want := map[string]store.Head{"acme": filled("acme", 3).head, "beta": {}, "zeta": {}}
+		if !maps.Equal(heads, want) {
+			t.Errorf("LockHeads = %v, want %v", heads, want)
+		}
+		for _, org := range []string{"acme", "beta", "zeta"} {
+			if err := fillLocked(ctx, tx, org, heads[org], 2); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	const writers, each = 4, 10
+	orgs := []string{"acme", "beta", "zeta", "omega"}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				names := slices.Clone(orgs)
+				rand.New(rand.NewPCG(uint64(w), uint64(i))).Shuffle(len(names), func(a, b int) { names[a], names[b] = names[b], names[a] })
+				err := s.ReadWrite(t.Context(), func(ctx context.Context, tx store.Tx) error {
+					heads, err := tx.LockHeads(ctx, names)
+					if err != nil {
+						return err
+					}
+					for _, org := range names {
+						if err := fillLocked(ctx, tx, org, heads[org], 1); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("ReadWrite = %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	ones := slices.Repeat([]int{1}, writers*each)
+	read(t, s, func(ctx context.Context, r store.Reader) error {
+		stateOf(t, ctx, r, "acme").compare(t, "after LockHeads", "acme", filled("acme", slices.Concat([]int{3, 2}, ones)...))
+		stateOf(t, ctx, r, "beta").compare(t, "after LockHeads", "beta", filled("beta", slices.Concat([]int{2}, ones)...))
+		stateOf(t, ctx, r, "omega").compare(t, "after LockHeads", "omega", filled("omega", ones...))
 		return nil
 	})
 }

@@ -1,10 +1,10 @@
 package storetest
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand"
 	"slices"
 	"strings"
@@ -103,28 +103,27 @@ func (w *Workload) Batch(n int) map[string][]*store.Event {
 	return b
 }
 
-// AppendBatch writes b, a Batch, as the ledger would, minus hashing: per
-// organization, in order, look up the ids, lock the head, append, set the
-// head.
+// AppendBatch writes b, a Batch, as the ledger would, minus hashing:
+// lock every head and look up every id, each at once, then per
+// organization, in order, append and set the head.
 func AppendBatch(ctx context.Context, s store.Store, b map[string][]*store.Event) error {
-	orgs := make([]string, 0, len(b))
-	for org := range b {
-		orgs = append(orgs, org)
-	}
-	slices.SortFunc(orgs, cmp.Compare)
+	orgs := slices.Sorted(maps.Keys(b))
 	return s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		heads, err := tx.LockHeads(ctx, orgs)
+		if err != nil {
+			return err
+		}
+		ids := map[string][]string{}
+		for org, events := range b {
+			for _, e := range events {
+				ids[org] = append(ids[org], e.ID)
+			}
+		}
+		if _, err := tx.LookupAllIDs(ctx, ids); err != nil {
+			return err
+		}
 		for _, org := range orgs {
-			h, err := tx.LockHead(ctx, org)
-			if err != nil {
-				return err
-			}
-			ids := make([]string, len(b[org]))
-			for i, e := range b[org] {
-				ids[i] = e.ID
-			}
-			if _, err := tx.LookupIDs(ctx, org, ids); err != nil {
-				return err
-			}
+			h := heads[org]
 			if err := tx.Append(ctx, org, b[org]); err != nil {
 				return err
 			}
