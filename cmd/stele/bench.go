@@ -56,6 +56,12 @@ type benchConfig struct {
 	Seed uint64
 	// JSON prints the summary as one JSON object (--json).
 	JSON bool
+	// CopyBaseline, a PostgreSQL URL, has the run end with a yardstick:
+	// as many events made like the run's are copied with COPY into a
+	// schema of their own in that database, and the run's rate is given
+	// as a share of the copy's (--copy-baseline). Never from the
+	// environment: it writes to the database.
+	CopyBaseline string
 }
 
 func (c *benchConfig) flags(fs *flag.FlagSet) {
@@ -68,6 +74,7 @@ func (c *benchConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Batch, "batch", 100, fmt.Sprintf("events per request (1 to %d)", event.MaxBatchEvents))
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the simulated organizations' stories")
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as one JSON object")
+	fs.StringVar(&c.CopyBaseline, "copy-baseline", "", "PostgreSQL URL: afterwards, COPY as many such events into a scratch schema there, and compare")
 }
 
 func (c *benchConfig) check() error {
@@ -120,6 +127,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	b := newBench(cfg, c)
 	res := b.run(ctx, stderr)
+	if cfg.CopyBaseline != "" && res.events > 0 && b.fatal == nil {
+		if res.copied, res.copyTook, err = b.copyBaseline(ctx, cfg.CopyBaseline, res.events); err != nil {
+			return fmt.Errorf("copy baseline: %w", err)
+		}
+	}
 	if cfg.JSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(res.json()); err != nil {
@@ -388,6 +400,8 @@ type benchResult struct {
 	elapsed                  time.Duration
 	p50, p95, p99, max       time.Duration
 	conns                    int64
+	copied                   int64         // events the copy baseline copied
+	copyTook                 time.Duration // and how long that took
 }
 
 func (s *benchStats) result(elapsed time.Duration, conns int64) benchResult {
@@ -417,13 +431,33 @@ type benchJSON struct {
 	P95             float64 `json:"p95_ms"`
 	P99             float64 `json:"p99_ms"`
 	Errors          int64   `json:"errors"` // failed requests
+	// With --copy-baseline: the copy's rate, and the run's as a share of it.
+	CopyRowsPerSecond float64 `json:"copy_rows_per_second,omitempty"`
+	CopyShare         float64 `json:"copy_share,omitempty"`
 }
 
 func (r benchResult) json() benchJSON {
 	return benchJSON{
 		Events: r.events, Seconds: round(r.elapsed.Seconds(), 3), EventsPerSecond: round(r.rate(), 1),
 		P50: ms(r.p50), P95: ms(r.p95), P99: ms(r.p99), Errors: r.errors,
+		CopyRowsPerSecond: round(r.copyRate(), 1), CopyShare: round(r.copyShare(), 3),
 	}
+}
+
+// copyRate is the copy baseline's events per second, 0 without one.
+func (r benchResult) copyRate() float64 {
+	if r.copyTook <= 0 {
+		return 0
+	}
+	return float64(r.copied) / r.copyTook.Seconds()
+}
+
+// copyShare is the run's rate over the copy's, 0 without a baseline.
+func (r benchResult) copyShare() float64 {
+	if r.copyRate() == 0 {
+		return 0
+	}
+	return r.rate() / r.copyRate()
 }
 
 func round(x float64, digits int) float64 {
@@ -438,6 +472,10 @@ func (r benchResult) print(w io.Writer, cfg benchConfig) {
 	fmt.Fprintf(w, "%d requests of up to %d events, %d at a time, over %d connections\n", r.requests, cfg.Batch, cfg.Concurrency, r.conns)
 	fmt.Fprintf(w, "latency per request: p50 %.2fms  p95 %.2fms  p99 %.2fms  max %.2fms\n", ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max))
 	fmt.Fprintf(w, "errors: %d\n", r.errors)
+	if r.copied > 0 {
+		fmt.Fprintf(w, "copy baseline: %d events in %.2fs: %.0f events/s; this run did %.0f%% of that\n",
+			r.copied, r.copyTook.Seconds(), r.copyRate(), 100*r.copyShare())
+	}
 	causes := make([]string, 0, len(r.causes))
 	for c := range r.causes {
 		causes = append(causes, c)

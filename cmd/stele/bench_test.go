@@ -14,6 +14,7 @@ import (
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/ledger"
 	"github.com/steleaudit/stele/internal/server"
+	"github.com/steleaudit/stele/internal/store/pgtest"
 	"github.com/steleaudit/stele/internal/store/sqlite"
 )
 
@@ -185,5 +186,27 @@ func TestHistogram(t *testing.T) {
 		if v := histValue(i); v != d && math.Abs(float64(v-d))/float64(d) > 0.004 {
 			t.Errorf("histValue(histIndex(%v)) = %v, more than 0.4%% off", d, v)
 		}
+	}
+}
+
+// TestBenchCopyBaseline: --copy-baseline copies as many events as the
+// run acknowledged into PostgreSQL and gives the run's rate as a share
+// of the copy's.
+func TestBenchCopyBaseline(t *testing.T) {
+	pg := pgtest.Schema(t)
+	url, key, _ := benchServer(t)
+	args := []string{"bench", "--url", url, "--token", key, "--org", "bench", "--count", "500", "--batch", "50", "--json", "--copy-baseline", pg}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("stele bench --copy-baseline = exit %d, want 0; stderr:\n%s", code, &stderr)
+	}
+	var got benchJSON
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not a benchJSON object: %v", err)
+	}
+	want := got.EventsPerSecond / got.CopyRowsPerSecond
+	if got.Events != 500 || got.CopyRowsPerSecond <= 0 || got.CopyShare <= 0 || math.Abs(got.CopyShare-want) > 0.01 {
+		t.Errorf("events %d, copy_rows_per_second %v, copy_share %v; want 500, > 0, events_per_second / copy_rows_per_second = %v",
+			got.Events, got.CopyRowsPerSecond, got.CopyShare, want)
 	}
 }

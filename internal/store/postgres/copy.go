@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/steleaudit/stele/internal/store"
+)
+
+// CopyBaseline measures what the schema alone costs to write: it copies
+// events, all of one log, and their leaves with COPY into a schema of its
+// own in the database at dsn, made by the same migrations, in durable
+// transactions of perTx events and nothing else (no lookup, no lock, no
+// tree), and returns how many events it copied and how long the copies
+// took. The schema is dropped
+// afterwards. It is a yardstick for ingest (stele bench), never a way
+// to write a store: nothing it copies is covered by a tree.
+func CopyBaseline(ctx context.Context, dsn string, events []*store.Event, perTx int) (int64, time.Duration, error) {
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "stele_copy_baseline_" + hex.EncodeToString(b[:])
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("couldn't connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return 0, 0, fmt.Errorf("couldn't create a schema to copy into: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
+	db, err := Open(ctx, withSearchPath(dsn, schema))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	var copied int64
+	var took time.Duration
+	for chunk := range slices.Chunk(events, max(perTx, 1)) {
+		start := time.Now()
+		n, err := copyEvents(ctx, db, chunk)
+		if err != nil {
+			return 0, 0, fmt.Errorf("couldn't copy: %w", err)
+		}
+		took += time.Since(start)
+		copied += n
+	}
+	return copied, took, nil
+}
+
+// withSearchPath returns dsn, a URL or key=value string, with its
+// search_path set to schema.
+func withSearchPath(dsn, schema string) string {
+	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " search_path=" + schema
+}
+
+// copyEvents copies events, and their leaves, into db's events (their
+// month's partition, created if need be) and leaves with COPY, in one
+// transaction, and returns how many it copied.
+func copyEvents(ctx context.Context, db *DB, events []*store.Event) (int64, error) {
+	var c columns
+	for _, e := range events {
+		ts, err := nanos(e.Timestamp)
+		if err != nil {
+			return 0, err
+		}
+		if err := c.add(e, ts); err != nil {
+			return 0, err
+		}
+	}
+	rows := make([][]any, len(c.seq))
+	leaves := make([][]any, len(c.seq))
+	var months []month
+	for i := range c.seq {
+		rows[i] = []any{c.org[i], c.seq[i], c.ts[i], c.received[i], c.id[i], c.event[i], c.category[i],
+			c.actorType[i], c.actorID[i], c.actorEmail[i], c.actorName[i], c.targetType[i], c.targetID[i], c.targetName[i],
+			c.ip[i], c.addr[i], c.userAgent[i], c.details[i], c.personal[i], c.salt[i], c.commitments[i]}
+		leaves[i] = []any{c.org[i], c.seq[i], c.ts[i], c.idHash[i]}
+		if m := monthOf(c.ts[i]); !slices.Contains(months, m) {
+			months = append(months, m)
+		}
+	}
+	db.parts.ensure(ctx, nil, months)
+	var n int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var err error
+		n, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"org", "seq", "ts", "received_at", "id", "event", "category",
+			"actor_type", "actor_id", "actor_email", "actor_name", "target_type", "target_id", "target_name",
+			"ip", "ip_addr", "user_agent", "details", "personal", "salt", "commitments"}, pgx.CopyFromRows(rows))
+		if err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"leaves"}, []string{"org", "seq", "ts", "id_hash"}, pgx.CopyFromRows(leaves))
+		return err
+	})
+	return n, err
+}
