@@ -18,7 +18,7 @@ import (
 // TestPostgresRestart stops PostgreSQL under load, once as if it crashed
 // and once as its operator does, and starts it again. While it is down
 // every append fails with 503 (never a false success, never another
-// error) and /readyz says 503; once it is back the same server takes
+// error), and so do reads and /readyz; once it is back the same server takes
 // appends again; and every event acknowledged, before, between or after,
 // is in the log at the seq it was acknowledged with, once.
 func TestPostgresRestart(t *testing.T) {
@@ -49,6 +49,10 @@ func TestPostgresRestart(t *testing.T) {
 		waitFor(t, "appends refused with 503 while PostgreSQL is down", func() bool { return l.refused.Load() >= refused+8 })
 		if code := readyz(s.URL); code != http.StatusServiceUnavailable {
 			t.Errorf("/readyz while PostgreSQL is down = %d, want 503", code)
+		}
+		var ce *client.Error
+		if _, err := c.ListEvents(ctx, "acme", client.ListOptions{Limit: 10}); !errors.As(err, &ce) || ce.Status != http.StatusServiceUnavailable {
+			t.Errorf("listing events while PostgreSQL is down: %v, want a 503", err)
 		}
 		if err := pg.Start(); err != nil {
 			t.Fatal(err)
