@@ -30,45 +30,25 @@ type tx struct {
 
 var _ store.Tx = (*tx)(nil)
 
-// lockHead locks org's row; lastSeq then reads the greatest seq of its
-// log. They are two statements because a READ COMMITTED statement sees
-// what committed before it started, and lastSeq must see what the
-// writer before, whose lock lockHead waited for, committed.
-const (
-	lockHead = `SELECT tree_size, tree_root FROM orgs WHERE id = $1 FOR UPDATE`
-	lastSeq  = `SELECT coalesce(max(seq), -1) FROM leaves WHERE org = $1`
-)
-
 // LockHead locks org's row of orgs FOR UPDATE, inserting it first if
 // there is none, and learns the greatest seq of org's log, so that
-// Append can tell when to hold events back.
+// Append can tell when to hold events back: LockHeads of org alone.
 func (t *tx) LockHead(ctx context.Context, org string) (store.Head, error) {
-	r, err := t.of(ctx, org)
+	heads, err := t.LockHeads(ctx, []string{org})
 	if err != nil {
-		return store.Head{}, fmt.Errorf("couldn't lock head of %q: %w", org, err)
+		return store.Head{}, err
 	}
-	h, last, err := r.lockHead(ctx, org)
-	if errors.Is(err, store.ErrNotFound) {
-		// Another transaction may be creating the same log: the insert
-		// then waits for it, and does nothing if it commits. Either way
-		// the row is there to lock afterwards, as each statement of a
-		// READ COMMITTED transaction sees what committed before it.
-		if _, err := t.raw.Exec(ctx, `INSERT INTO orgs (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, org); err != nil {
-			return store.Head{}, fmt.Errorf("couldn't create log of %q: %w", org, err)
-		}
-		h, last, err = r.lockHead(ctx, org)
-	}
-	if err != nil {
-		return store.Head{}, fmt.Errorf("couldn't lock head of %q: %w", org, err)
-	}
-	t.logs[org] = true
-	t.next[org] = last + 1
-	return h, nil
+	return heads[org], nil
 }
 
-// lockHeads creates the logs of $1 that don't exist, locks the rows of
-// all, in the order of their names, and then reads the greatest seq of
-// each, as lockHead and lastSeq do one organization's.
+// createLogs creates the logs of $1 that don't exist; lockHeads locks
+// the rows of all, in the order of their names; lastSeqs then reads the
+// greatest seq of each. Another transaction may be creating one of the
+// logs: the insert then waits for it, and does nothing if it commits.
+// They are separate statements because a READ COMMITTED statement sees
+// what committed before it started: lockHeads must see the rows created,
+// and lastSeqs what the writers before, whose locks lockHeads waited
+// for, committed.
 const (
 	createLogs = `INSERT INTO orgs (id) SELECT n.id FROM unnest($1::text[]) AS n(id)
 		WHERE NOT EXISTS (SELECT FROM orgs o WHERE o.id = n.id) ON CONFLICT (id) DO NOTHING`
@@ -132,23 +112,6 @@ func (t *tx) readHeads(br pgx.BatchResults, n int) (map[string]store.Head, error
 		return nil
 	})
 	return heads, err
-}
-
-// lockHead runs lockHead and lastSeq in one round trip.
-func (r *reader) lockHead(ctx context.Context, org string) (store.Head, int64, error) {
-	b := new(pgx.Batch)
-	b.Queue(lockHead, org)
-	b.Queue(lastSeq, org)
-	br := r.tx.SendBatch(ctx, b)
-	h, err := scanHead(br.QueryRow())
-	var last int64
-	if err == nil {
-		err = br.QueryRow().Scan(&last)
-	}
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	return h, last, err
 }
 
 // of returns a reader of orgs' rows that sends the pending writes first
