@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/storetest"
-	"github.com/steleaudit/stele/verify"
 )
 
 // pauseText stops db's indexer, so that the test decides what is indexed.
@@ -114,38 +112,6 @@ func TestTextQueries(t *testing.T) {
 	}
 }
 
-// hostile are texts that fold, escape or quote in awkward ways, as the
-// details, actor and target of events: JSON escapes, quotes, LIKE's
-// wildcards and escape, letters whose lowercase is another length or
-// ASCII (İ, the Kelvin sign), final sigma, ß, emoji, surrogates, a tab
-// and a NUL, and trigrams across the lines of events_text.
-var hostile = []struct {
-	details      string
-	actor, email string
-	target       string
-}{
-	{`{"note":"caf\u00e9 \"quoted\" 100% done_ok","emoji":"🙂 smile 🙂"}`, "Zoë İnce", "ZOE@EXAMPLE.COM", "\u212a Kelvin"},
-	{`{"path":"C:\\Users\\ŞİŞLİ","tab":"a\tb","slash":"\/x\/y","nul":"a\u0000bcd"}`, "O'Brien", "", "report_2026%final"},
-	{`{"greek":"ΣΊΣΥΦΟΣ","german":"STRASSE straße ẞ","deep":{"list":[1.50,true,false,null,"ＡＢＣ"]}}`, "", "", ""},
-	{`{"surrogates":"\ud83d\ude00 grin","bad":"\udc00x","lone":"ÿÿÿ"}`, "Ǆemal", "ǆ@x.example", "ǅ"},
-	{`[1, "top \"level\" array"]`, "", "", ""},
-	{`not json at all, "caf\u00e9"`, "", "", ""},
-	{`{"a":"ab","b":"cd","c":"abc","d":"def","key_not_value":1}`, "xy", "", "z\\y"},
-	{`{"K":"\u212aELVIN","i":"İSTANBUL"}`, "", "", ""},
-}
-
-// hostileNeedles are words searched for among the hostile events: some
-// match them, as package query says, and some look as if they might.
-var hostileNeedles = []string{
-	"café", `"quoted"`, `\"quoted`, "100%", "0% d", "done_ok", "_ok", "🙂 s", "🙂",
-	"i̇nce", "ince", "zoë", "kelvin", "k k", "\u212a k", "zoe@example.com",
-	`c:\users`, `\\users`, "şi̇şli̇", "a\tb", "/x/y", `\/x`, "bcd",
-	"σίσυφοσ", "σίσυφος", "straße", "ß", "strasse", "1.50", "1.5", "true", "null", "ａｂｃ",
-	"\U0001f600 grin", "\ufffdx", "ÿÿÿ", "ǆemal", "ǆ@x", "ǅ", "ǆ", `top "level"`, "u00e9",
-	"caf", "ab", "é", "éé", "é1", "ÿÿ", "abcd", "ab\ncd", "abc\ndef", "key_not", "xy\nz", `z\y`, `y\`,
-	"istanbul", "i̇stanbul", "kelvin", "report_2026%f", "2026%", "%fin",
-}
-
 // TestTextHostile checks that searches for words of hostile texts find
 // what query.Match finds, before and after indexing, that they read by
 // the text index whenever it can look for them, and that the index lists
@@ -155,29 +121,11 @@ func TestTextHostile(t *testing.T) {
 	db := openTest(t, newSchema(t))
 	pauseText(db)
 	conn := indexer(t, db)
-	b := storetest.NewWorkload(1, 1).Batch(len(hostile) + 20)["org-0"]
-	for i, h := range hostile {
-		r := &b[i].Record
-		r.Details = json.RawMessage(h.details)
-		r.Actor = verify.Actor{Type: "user", Name: h.actor, Email: h.email, ID: fmt.Sprintf("u_%d", i)}
-		r.Target = verify.Target{Type: "finding", ID: h.target, Name: h.target}
-	}
+	b := storetest.HostileEvents()
 	if err := storetest.AppendBatch(t.Context(), db, map[string][]*store.Event{"org-0": b}); err != nil {
 		t.Fatal(err)
 	}
-	needles := slices.Clone(hostileNeedles)
-	for _, h := range hostile {
-		// Pieces of every text, as written and lowercased.
-		for _, s := range []string{h.details, strings.ToLower(h.details), strings.ToLower(h.actor), strings.ToLower(h.email), strings.ToLower(h.target)} {
-			runes := []rune(s)
-			for i := 0; i+3 <= len(runes); i++ {
-				needles = append(needles, string(runes[i:i+3]))
-			}
-			for i := 0; i+6 <= len(runes); i += 2 {
-				needles = append(needles, string(runes[i:i+6]))
-			}
-		}
-	}
+	needles := storetest.HostileNeedles()
 	for _, state := range []string{"unindexed", "indexed"} {
 		if state == "indexed" {
 			if err := catchUp(t.Context(), conn); err != nil {
@@ -189,7 +137,7 @@ func TestTextHostile(t *testing.T) {
 				continue // PostgreSQL's text can't hold one, and Parse refuses it
 			}
 			q := &query.Query{Terms: []query.Term{{Field: query.FieldText, Values: []query.Value{{Parts: []string{needle}}}}}}
-			want := matching(b, q)
+			want := storetest.Matching(b, q)
 			got, text := searchSeqs(t, db, "org-0", q)
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: search %q = %v, want %v", state, needle, got, want)
@@ -207,28 +155,6 @@ func TestTextHostile(t *testing.T) {
 			}
 		}
 	}
-}
-
-// matching returns the seqs of the events of list that match q, newest
-// first as List orders them.
-func matching(list []*store.Event, q *query.Query) []int64 {
-	var found []*store.Event
-	for _, e := range list {
-		if q.Match(&e.Record) {
-			found = append(found, e)
-		}
-	}
-	slices.SortFunc(found, func(a, b *store.Event) int {
-		if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
-			return c
-		}
-		return int(b.Seq - a.Seq)
-	})
-	seqs := []int64{}
-	for _, e := range found {
-		seqs = append(seqs, e.Seq)
-	}
-	return seqs
 }
 
 // searchSeqs returns the seqs of the events of org that List finds for
@@ -677,7 +603,7 @@ func TestTextConcurrent(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if w := matching(want, q); !slices.Equal(got, w) {
+				if w := storetest.Matching(want, q); !slices.Equal(got, w) {
 					t.Errorf("search %d while writing = %v, want %v", n, got, w)
 				}
 				return nil
@@ -721,7 +647,7 @@ func TestTextConcurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := matching(mine, q)
+		want := storetest.Matching(mine, q)
 		if got := listAll(t, dbs[1], "org-0", store.Filter{Query: q}); !slices.Equal(got, want[:min(len(want), 1000)]) {
 			t.Errorf("List(%s) = %v, want %v", text, got, want)
 		}

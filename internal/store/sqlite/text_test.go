@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/storetest"
-	"github.com/steleaudit/stele/verify"
 )
 
 // pauseText stops db's indexer, so that the test decides what is indexed.
@@ -90,34 +88,6 @@ func TestTextQueries(t *testing.T) {
 	}
 }
 
-// hostile are texts that fold, escape or quote in awkward ways, as the
-// details, actor and target of events: JSON escapes, quotes, LIKE's
-// wildcards, letters whose lowercase is another length or ASCII (İ, the
-// Kelvin sign), final sigma, emoji, surrogates, a tab and a NUL.
-var hostile = []struct {
-	details      string
-	actor, email string
-	target       string
-}{
-	{`{"note":"caf\u00e9 \"quoted\" 100% done_ok","emoji":"🙂 smile 🙂"}`, "Zoë İnce", "ZOE@EXAMPLE.COM", "\u212a Kelvin"},
-	{`{"path":"C:\\Users\\ŞİŞLİ","tab":"a\tb","slash":"\/x\/y","nul":"a\u0000bcd"}`, "O'Brien", "", "report_2026%final"},
-	{`{"greek":"ΣΊΣΥΦΟΣ","german":"STRASSE straße ẞ","deep":{"list":[1.50,true,false,null,"ＡＢＣ"]}}`, "", "", ""},
-	{`{"surrogates":"\ud83d\ude00 grin","bad":"\udc00x","lone":"ÿÿÿ"}`, "Ǆemal", "ǆ@x.example", "ǅ"},
-	{`[1, "top \"level\" array"]`, "", "", ""},
-	{`not json at all, "caf\u00e9"`, "", "", ""},
-}
-
-// hostileNeedles are words searched for among the hostile events: some
-// match them, as package query says, and some look as if they might.
-var hostileNeedles = []string{
-	"café", `"quoted"`, `\"quoted`, "100%", "0% d", "done_ok", "_ok", "🙂 s", "🙂",
-	"i̇nce", "ince", "zoë", "kelvin", "k k", "\u212a k", "zoe@example.com",
-	`c:\users`, `\\users`, "şi̇şli̇", "a\tb", "/x/y", `\/x`, "bcd",
-	"σίσυφοσ", "σίσυφος", "straße", "ß", "strasse", "1.50", "1.5", "true", "null", "ａｂｃ",
-	"\U0001f600 grin", "\ufffdx", "ÿÿÿ", "ǆemal", "ǆ@x", "ǅ", "ǆ", `top "level"`, "u00e9",
-	"caf", "café", "ab", "é", "éé", "é1", "ÿÿ",
-}
-
 // TestTextHostile checks that searches for words of hostile texts find
 // what query.Match finds, before and after indexing, and that the index
 // lists every event that matches a word it can look for.
@@ -125,26 +95,11 @@ func TestTextHostile(t *testing.T) {
 	forceText(t)
 	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
 	pauseText(db)
-	b := storetest.NewWorkload(1, 1).Batch(len(hostile) + 20)["org-0"]
-	for i, h := range hostile {
-		r := &b[i].Record
-		r.Details = json.RawMessage(h.details)
-		r.Actor = verify.Actor{Type: "user", Name: h.actor, Email: h.email, ID: fmt.Sprintf("u_%d", i)}
-		r.Target = verify.Target{Type: "finding", ID: h.target, Name: h.target}
-	}
+	b := storetest.HostileEvents()
 	if err := storetest.AppendBatch(t.Context(), db, map[string][]*store.Event{"org-0": b}); err != nil {
 		t.Fatal(err)
 	}
-	needles := slices.Clone(hostileNeedles)
-	for _, h := range hostile {
-		// Pieces of every text, as written and lowercased.
-		for _, s := range []string{h.details, strings.ToLower(h.details), strings.ToLower(h.actor), strings.ToLower(h.email), strings.ToLower(h.target)} {
-			runes := []rune(s)
-			for i := 0; i+3 <= len(runes); i++ {
-				needles = append(needles, string(runes[i:i+3]))
-			}
-		}
-	}
+	needles := storetest.HostileNeedles()
 	for _, state := range []string{"unindexed", "indexed"} {
 		if state == "indexed" {
 			if err := catchUp(t.Context(), db); err != nil {
@@ -153,7 +108,7 @@ func TestTextHostile(t *testing.T) {
 		}
 		for _, needle := range needles {
 			q := &query.Query{Terms: []query.Term{{Field: query.FieldText, Values: []query.Value{{Parts: []string{needle}}}}}}
-			want := matching(b, q)
+			want := storetest.Matching(b, q)
 			got, text := searchSeqs(t, db, "org-0", q)
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: search %q = %v, want %v", state, needle, got, want)
@@ -171,28 +126,6 @@ func TestTextHostile(t *testing.T) {
 			}
 		}
 	}
-}
-
-// matching returns the seqs of the events of list that match q, newest
-// first as List orders them.
-func matching(list []*store.Event, q *query.Query) []int64 {
-	var found []*store.Event
-	for _, e := range list {
-		if q.Match(&e.Record) {
-			found = append(found, e)
-		}
-	}
-	slices.SortFunc(found, func(a, b *store.Event) int {
-		if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
-			return c
-		}
-		return int(b.Seq - a.Seq)
-	})
-	seqs := []int64{}
-	for _, e := range found {
-		seqs = append(seqs, e.Seq)
-	}
-	return seqs
 }
 
 // searchSeqs returns the seqs of the events of org that List finds for
