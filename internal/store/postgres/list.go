@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -51,8 +52,8 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 		}
 		defer r.set(context.WithoutCancel(ctx), "enable_sort", "on")
 	}
-	sc := newScanner(org)
-	hi, chunk, listed := s.hi, f.Limit, 0
+	l := &lister{sc: newScanner(org), f: f, fn: fn}
+	hi, chunk := s.hi, f.Limit
 	// Read chunks of rows newest first, each after the last: a chunk
 	// only falls short of the page when Go turns rows down.
 	for {
@@ -63,31 +64,50 @@ func (r *reader) List(ctx context.Context, org string, f store.Filter, fn func(*
 			return wrapList(err)
 		}
 		n := 0
-		for rows.Next() {
+		full, err := l.chunk(rows, func(e *store.Event) {
 			n++
-			e, err := sc.scan(rows)
-			if err != nil {
-				rows.Close()
-				return wrapList(err)
-			}
-			hi = store.Mark{TS: sc.ts, Seq: e.Seq - 1}
-			if f.Query != nil && !f.Query.Match(&e.Record) {
-				continue
-			}
-			if err := fn(e); err != nil {
-				rows.Close()
-				return err
-			}
-			if listed++; listed == f.Limit {
-				rows.Close()
-				return wrapList(rows.Err())
-			}
-		}
-		if err := rows.Err(); err != nil || n < chunk {
-			return wrapList(err)
+			hi = store.Mark{TS: l.sc.ts, Seq: e.Seq - 1}
+		})
+		if full || err != nil || n < chunk {
+			return err
 		}
 		chunk = min(chunk*2, max(maxChunk, f.Limit))
 	}
+}
+
+// A lister passes the events of chunks of rows that a filter's query
+// matches to fn, until it has passed the filter's Limit.
+type lister struct {
+	sc     *scanner
+	f      store.Filter
+	fn     func(*store.Event) error
+	listed int
+}
+
+// chunk passes on the matching events of rows, calling read (if set)
+// with every event read, and closes rows. full is true once the page is
+// full, or fn failed (err).
+func (l *lister) chunk(rows pgx.Rows, read func(*store.Event)) (full bool, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		e, err := l.sc.scan(rows)
+		if err != nil {
+			return true, wrapList(err)
+		}
+		if read != nil {
+			read(e)
+		}
+		if l.f.Query != nil && !l.f.Query.Match(&e.Record) {
+			continue
+		}
+		if err := l.fn(e); err != nil {
+			return true, err
+		}
+		if l.listed++; l.listed == l.f.Limit {
+			return true, wrapList(rows.Err())
+		}
+	}
+	return false, wrapList(rows.Err())
 }
 
 // listKeys lists the events of keys, newest first, that the search's
@@ -105,8 +125,8 @@ func (r *reader) listKeys(ctx context.Context, org string, s *search, f store.Fi
 		sql += " AND (" + s.match + ") IS NOT FALSE"
 	}
 	sql += "\nORDER BY ts DESC, seq DESC LIMIT $5"
-	sc := newScanner(org)
-	chunk, listed := f.Limit, 0
+	l := &lister{sc: newScanner(org), f: f, fn: fn}
+	chunk := f.Limit
 	for len(keys) > 0 {
 		next := keys[:min(chunk, len(keys))]
 		keys = keys[len(next):]
@@ -117,26 +137,8 @@ func (r *reader) listKeys(ctx context.Context, org string, s *search, f store.Fi
 		if err != nil {
 			return wrapList(err)
 		}
-		for rows.Next() {
-			e, err := sc.scan(rows)
-			if err != nil {
-				rows.Close()
-				return wrapList(err)
-			}
-			if !f.Query.Match(&e.Record) {
-				continue
-			}
-			if err := fn(e); err != nil {
-				rows.Close()
-				return err
-			}
-			if listed++; listed == f.Limit {
-				rows.Close()
-				return wrapList(rows.Err())
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return wrapList(err)
+		if full, err := l.chunk(rows, nil); full || err != nil {
+			return err
 		}
 		chunk = min(chunk*2, max(maxChunk, f.Limit))
 	}
