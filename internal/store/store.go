@@ -87,6 +87,7 @@ type Store interface {
 // query while it streams rows on every backend).
 type Reader interface {
 	OrgReader
+	PeopleReader
 	Lister
 	Counter
 	// Orgs returns the id of every organization with a log, sorted.
@@ -124,6 +125,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	OrgWriter
+	PeopleWriter
 	// LockHead returns org's tree head, creating an empty log if org has
 	// none, and keeps other writers of org waiting until the transaction
 	// ends.
