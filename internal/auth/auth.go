@@ -49,28 +49,43 @@ type Principal struct {
 	// Platform is set for the platform token, which may do anything in
 	// any organization.
 	Platform bool
-	// Org, KeyID and Scopes describe an API key.
-	Org    string
+	// Org is the organization the caller acts in: an API key's, or for a
+	// person, the one InOrg found them a member of.
+	Org string
+	// KeyID and Scopes describe an API key.
 	KeyID  string
 	Scopes []Scope
+	// User is the person signed in, and Role their role in Org.
+	User *User
+	Role string
+	// Perms is what the caller may do in Org.
+	Perms []Permission
 }
 
-// Can reports whether p may act with scope s in org.
-func (p *Principal) Can(org string, s Scope) bool {
+// A User is a signed-in person, as the events they cause name them.
+type User struct {
+	ID, Email, Name string
+}
+
+// Can reports whether p may do perm in org.
+func (p *Principal) Can(org string, perm Permission) bool {
 	if p.Platform {
 		return true
 	}
-	return p.Org == org && (slices.Contains(p.Scopes, s) || slices.Contains(p.Scopes, Admin))
+	return p.Org != "" && p.Org == org && slices.Contains(p.Perms, perm)
 }
 
 // Member reports whether org is p's organization (or p is the platform),
 // which decides whether org exists as far as p can tell.
-func (p *Principal) Member(org string) bool { return p.Platform || p.Org == org }
+func (p *Principal) Member(org string) bool { return p.Platform || p.Org != "" && p.Org == org }
 
 // Actor returns p as the actor of the audit events its actions produce.
 func (p *Principal) Actor() verify.Actor {
-	if p.Platform {
+	switch {
+	case p.Platform:
 		return verify.Actor{Type: "system", ID: "platform", Name: "Platform"}
+	case p.User != nil:
+		return verify.Actor{Type: "user", ID: p.User.ID, Email: p.User.Email, Name: p.User.Name}
 	}
 	return verify.Actor{Type: "api_key", ID: p.KeyID}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,31 +38,96 @@ func TestParseScopes(t *testing.T) {
 
 func TestCan(t *testing.T) {
 	platform := &Principal{Platform: true}
-	writer := &Principal{Org: "acme", KeyID: "key_a", Scopes: []Scope{EventsWrite}}
-	admin := &Principal{Org: "acme", KeyID: "key_b", Scopes: []Scope{Admin}}
+	writer := &Principal{Org: "acme", KeyID: "key_a", Scopes: []Scope{EventsWrite}, Perms: ScopePermissions([]Scope{EventsWrite})}
+	admin := &Principal{Org: "acme", KeyID: "key_b", Scopes: []Scope{Admin}, Perms: ScopePermissions([]Scope{Admin})}
+	auditor := &Principal{Org: "acme", User: &User{ID: "usr_a", Email: "a@example.com"}, Role: "auditor", Perms: []Permission{AuditRead}}
+	outsider := &Principal{User: &User{ID: "usr_b"}} // a person not yet placed in an organization
 	for _, tt := range []struct {
-		p     *Principal
-		org   string
-		scope Scope
-		want  bool
+		p    *Principal
+		org  string
+		perm Permission
+		want bool
 	}{
-		{platform, "anyone", Admin, true},
-		{writer, "acme", EventsWrite, true},
-		{writer, "acme", EventsRead, false},
-		{writer, "other", EventsWrite, false},
-		{admin, "acme", EventsRead, true},
-		{admin, "acme", SettingsManage, true},
-		{admin, "other", EventsRead, false},
+		{platform, "anyone", KeysManage, true},
+		{platform, "anyone", EventsSend, true},
+		{writer, "acme", EventsSend, true},
+		{writer, "acme", AuditRead, false},
+		{writer, "other", EventsSend, false},
+		{admin, "acme", AuditRead, true},
+		{admin, "acme", AuditSettings, true},
+		{admin, "acme", EventsSend, true},
+		{admin, "other", AuditRead, false},
+		{auditor, "acme", AuditRead, true},
+		{auditor, "acme", AuditExport, false},
+		{auditor, "other", AuditRead, false},
+		{outsider, "", AuditRead, false},
 	} {
-		if got := tt.p.Can(tt.org, tt.scope); got != tt.want {
-			t.Errorf("%+v.Can(%q, %q) = %v, want %v", tt.p, tt.org, tt.scope, got, tt.want)
+		if got := tt.p.Can(tt.org, tt.perm); got != tt.want {
+			t.Errorf("%+v.Can(%q, %q) = %v, want %v", tt.p, tt.org, tt.perm, got, tt.want)
 		}
 	}
-	if writer.Member("other") || !writer.Member("acme") || !platform.Member("x") {
+	if writer.Member("other") || !writer.Member("acme") || !platform.Member("x") || outsider.Member("") {
 		t.Error("Member is wrong")
 	}
 	if a := writer.Actor(); a.Type != "api_key" || a.ID != "key_a" {
 		t.Errorf("Actor() = %+v", a)
+	}
+	if a := auditor.Actor(); a.Type != "user" || a.ID != "usr_a" || a.Email != "a@example.com" {
+		t.Errorf("Actor() = %+v", a)
+	}
+}
+
+// TestScopePermissions checks that every scope grants something, that
+// admin grants everything, and that no scope but admin grants what only
+// people with a role get.
+func TestScopePermissions(t *testing.T) {
+	for _, s := range Scopes {
+		if len(ScopePermissions([]Scope{s})) == 0 {
+			t.Errorf("scope %s grants nothing", s)
+		}
+	}
+	all := ScopePermissions([]Scope{Admin})
+	for _, p := range append([]Permission{EventsSend}, Permissions...) {
+		if !slices.Contains(all, p) {
+			t.Errorf("admin lacks %s", p)
+		}
+	}
+	got := ScopePermissions([]Scope{EventsRead, Export, EventsRead})
+	if !slices.Equal(got, []Permission{AuditRead, AuditExport}) {
+		t.Errorf("ScopePermissions(read, export, read) = %v", got)
+	}
+	for _, role := range BuiltinRoles {
+		perms, ok := BuiltinPermissions(role)
+		if !ok || slices.Contains(perms, EventsSend) {
+			t.Errorf("BuiltinPermissions(%s) = %v, %v", role, perms, ok)
+		}
+	}
+	if perms, _ := BuiltinPermissions(RoleMember); len(perms) != 0 {
+		t.Errorf("members may %v, want nothing", perms)
+	}
+	if _, ok := BuiltinPermissions("auditor"); ok {
+		t.Error("auditor is built in")
+	}
+}
+
+func TestParsePermissions(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string // error substring, or "" for success
+	}{
+		{nil, ""},
+		{[]string{"audit.read", "audit.export"}, ""},
+		{[]string{"events.send"}, "unknown permission"},
+		{[]string{"audit.READ"}, "unknown permission"},
+		{[]string{"audit.read", "audit.read"}, "twice"},
+	} {
+		got, err := ParsePermissions(tt.in)
+		switch {
+		case tt.want == "" && (err != nil || len(got) != len(tt.in)):
+			t.Errorf("ParsePermissions(%q) = %v, %v; want %d", tt.in, got, err, len(tt.in))
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("ParsePermissions(%q) error = %v, want %q", tt.in, err, tt.want)
+		}
 	}
 }
 
@@ -132,7 +198,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Errorf("platform token: %+v, %v", p, err)
 	}
 	p, err := a.Authenticate(ctx, key)
-	if err != nil || p.Org != "acme" || p.KeyID != k.ID || !p.Can("acme", EventsRead) || p.Can("acme", Admin) {
+	if err != nil || p.Org != "acme" || p.KeyID != k.ID || !p.Can("acme", AuditRead) || p.Can("acme", KeysManage) {
 		t.Fatalf("key: %+v, %v", p, err)
 	}
 	forged := key[:len(key)-1] + map[bool]string{true: "b", false: "a"}[key[len(key)-1] == 'a']

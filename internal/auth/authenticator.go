@@ -93,6 +93,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	for i, s := range k.Scopes {
 		p.Scopes[i] = Scope(s)
 	}
+	p.Perms = ScopePermissions(p.Scopes)
 	a.mu.Lock()
 	if len(a.cache) >= cacheSize {
 		clear(a.cache)

@@ -85,3 +85,19 @@ func isB32(s string) bool {
 	}
 	return true
 }
+
+// NewID returns a fresh public id with prefix, such as "usr_" for a user.
+func NewID(prefix string) string { return prefix + random(idLen) }
+
+// invitePrefix starts an invitation's token.
+const invitePrefix = "stele_invite_"
+
+// NewInvitationToken returns a fresh invitation token.
+func NewInvitationToken() string { return invitePrefix + random(secretLen) }
+
+// ValidInvitationToken reports whether token has an invitation token's
+// form.
+func ValidInvitationToken(token string) bool {
+	rest, ok := strings.CutPrefix(token, invitePrefix)
+	return ok && len(rest) == secretLen && isB32(rest)
+}

@@ -59,6 +59,7 @@ var builtins = []Type{
 	{"auth.failed", "auth", false, signIn},
 	{"auth.mfa_enabled", "auth", false, signIn},
 	{"auth.password_changed", "auth", false, signIn},
+	{"auth.mfa_enrollment_started", "auth", false, signIn},
 
 	{"member.invited", "member", true, member},
 	{"member.joined", "member", true, member},
@@ -87,6 +88,8 @@ var builtins = []Type{
 	{"org.billing_updated", "settings", false, billing},
 	{"api_key.created", "settings", false, anyone},
 	{"api_key.revoked", "settings", false, anyone},
+	{"org.created", "settings", false, anyone},
+	{"role.created", "settings", false, anyone},
 
 	{"audit.exported", "audit", false, search},
 	{"audit.viewed", "audit", false, search},

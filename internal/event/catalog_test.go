@@ -11,13 +11,15 @@ import (
 
 func TestDefaultCatalog(t *testing.T) {
 	want := map[string][]string{
-		"auth":     {"auth.login", "auth.logout", "auth.failed", "auth.mfa_enabled", "auth.password_changed"},
+		"auth": {"auth.login", "auth.logout", "auth.failed", "auth.mfa_enabled", "auth.password_changed",
+			"auth.mfa_enrollment_started"},
 		"member":   {"member.invited", "member.joined", "member.removed", "member.role_changed"},
 		"team":     {"team.created", "team.deleted", "team.member_added", "team.member_removed"},
 		"project":  {"project.created", "project.deleted", "project.access_granted", "project.access_revoked"},
 		"contract": {"contract.uploaded", "contract.deleted", "contract.scanned"},
 		"finding":  {"finding.status_changed", "finding.assigned", "finding.commented"},
-		"settings": {"org.settings_changed", "org.billing_updated", "api_key.created", "api_key.revoked"},
+		"settings": {"org.settings_changed", "org.billing_updated", "api_key.created", "api_key.revoked",
+			"org.created", "role.created"},
 		"audit": {"audit.exported", "audit.viewed", "alert.created", "alert.updated", "alert.deleted", "alert.triggered",
 			"retention.changed", "subject.anonymized", "stream.created", "stream.deleted", "stream.updated"},
 	}
