@@ -55,6 +55,10 @@ type serverConfig struct {
 	// for its own share of the organizations (--writers, STELE_WRITERS).
 	// Zero: 4 on PostgreSQL, 1 on SQLite, which writes one at a time.
 	Writers int
+	// FrameAncestors are the origins, space-separated, that may frame
+	// Stele's pages, such as a platform embedding the audit-log page
+	// (--frame-ancestors, STELE_FRAME_ANCESTORS). Default: none.
+	FrameAncestors string
 	// LogLevel is debug, info, warn or error (--log-level, STELE_LOG_LEVEL).
 	LogLevel string
 	// ShutdownTimeout bounds a graceful shutdown (--shutdown-timeout,
@@ -71,6 +75,7 @@ func (c *serverConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 1000, "requests per second per credential (negative: no limit)")
 	fs.BoolVar(&c.Dev, "dev", false, "seed a demo organization with realistic events")
 	fs.IntVar(&c.Writers, "writers", 0, "batch transactions at once, each for a share of the organizations (0: 4 on PostgreSQL, 1 on SQLite)")
+	fs.StringVar(&c.FrameAncestors, "frame-ancestors", "", "origins that may frame Stele's pages, space-separated (e.g. https://app.example.com)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 }
@@ -119,6 +124,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	srv, err := server.New(server.Config{
 		Store: st, Ledger: led, PlatformToken: token, Log: log,
 		RateLimit: cfg.RateLimit, Metrics: metrics, BaseURL: baseURL,
+		FrameAncestors: strings.Fields(cfg.FrameAncestors),
 	})
 	if err != nil {
 		return err

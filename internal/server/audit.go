@@ -22,8 +22,13 @@ const auditTimeout = 30 * time.Second
 // once it is durable. It goes through the same parser as events sent by
 // platforms, so it is held to the same rules.
 func (s *Server) audit(r *http.Request, c *call, typ string, target *client.Target, details map[string]any) error {
+	return s.record(r, c.org, c.p.Actor(), typ, target, details)
+}
+
+// record logs an action of actor in org's log, as audit does.
+func (s *Server) record(r *http.Request, org string, actor verify.Actor, typ string, target *client.Target, details map[string]any) error {
 	e := client.Entry{
-		Actor:     c.p.Actor(),
+		Actor:     actor,
 		Event:     typ,
 		Target:    target,
 		Details:   details,
@@ -40,8 +45,19 @@ func (s *Server) audit(r *http.Request, c *call, typ string, target *client.Targ
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
 	defer cancel()
-	_, _, err = s.led.Append(ctx, c.org, []*verify.Record{rec})
+	_, _, err = s.led.Append(ctx, org, []*verify.Record{rec})
 	return err
+}
+
+// recordAll logs an action of actor in each of orgs, as record does: a
+// person's sign-ins go to every organization they belong to.
+func (s *Server) recordAll(r *http.Request, orgs []string, actor verify.Actor, typ string, target *client.Target, details map[string]any) error {
+	for _, org := range orgs {
+		if err := s.record(r, org, actor, typ, target, details); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clientIP is the address the request came from.

@@ -39,7 +39,7 @@ var (
 	errUnauth   = &apiError{status: http.StatusUnauthorized, code: "unauthenticated",
 		message: "missing or invalid credentials; send Authorization: Bearer <token>"}
 	errForbidden = &apiError{status: http.StatusForbidden, code: "forbidden",
-		message: "this credential lacks the scope this needs"}
+		message: "this credential lacks the permission this needs"}
 )
 
 // public turns any error into what the client may see. Errors that are
@@ -70,7 +70,9 @@ func (s *Server) public(r *http.Request, err error) *apiError {
 		// The client hung up; nobody reads this answer.
 		return &apiError{status: 499, code: "canceled", message: "request canceled"}
 	}
-	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	// The route's pattern, not the path: a path may hold a secret (an
+	// invitation's token).
+	s.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	switch {
 	case errors.Is(err, ledger.ErrUnavailable) || errors.Is(err, store.ErrTransient) || errors.Is(err, context.DeadlineExceeded):
 		// A commit's answer may have been lost: events may have been

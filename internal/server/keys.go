@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
@@ -24,6 +25,14 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *call) erro
 	scopes, err := auth.ParseScopes(in.Scopes)
 	if err != nil {
 		return invalid("scopes", err.Error())
+	}
+	if c.p.User != nil {
+		// A person mints keys for the platform to send events with, and
+		// keys with no other permission than their own.
+		perms := slices.DeleteFunc(auth.ScopePermissions(scopes), func(p auth.Permission) bool { return p == auth.EventsSend })
+		if err := mayGive(c, "scopes", perms); err != nil {
+			return err
+		}
 	}
 	key, k := auth.NewAPIKey(c.org, in.Name, scopes, s.cfg.Now())
 	target := &client.Target{Type: "api_key", ID: k.ID, Name: k.Name}

@@ -121,10 +121,18 @@ var validationOptions = &openapi3filter.Options{
 	AuthenticationFunc:    bearerPresent,
 }
 
-// bearerPresent passes a request carrying a bearer token: a secured route
+// bearerPresent passes a request carrying the credential a security
+// scheme names: a bearer token, or the session cookie. A secured route
 // that answered 2xx without one is documented wrongly.
 func bearerPresent(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-	scheme, token, _ := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+	req := in.RequestValidationInput.Request
+	if sc := in.SecurityScheme; sc.Type == "apiKey" && sc.In == "cookie" {
+		if c, err := req.Cookie(sc.Name); err != nil || c.Value == "" {
+			return errors.New("no session cookie")
+		}
+		return nil
+	}
+	scheme, token, _ := strings.Cut(req.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return errors.New("no bearer token")
 	}

@@ -29,11 +29,25 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := checkOrg(o); err != nil {
 		return err
 	}
-	err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
+	// Logged first, into the log CreateOrg then registers, as every
+	// change is: a registered organization's log starts with its
+	// creation.
+	conflict := &apiError{status: http.StatusConflict, code: "conflict", field: "id", message: "an organization with this id exists"}
+	if _, err := s.org(r.Context(), o.ID); err == nil {
+		return conflict
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.org = o.ID
+	target := &client.Target{Type: "organization", ID: o.ID, Name: o.Name}
+	if err := s.audit(r, c, "org.created", target, map[string]any{"name": o.Name, "plan": o.Plan, "time_zone": o.TimeZone}); err != nil {
+		return err
+	}
+	err := s.st.ReadWrite(context.WithoutCancel(r.Context()), func(ctx context.Context, tx store.Tx) error {
 		return tx.CreateOrg(ctx, o)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return &apiError{status: http.StatusConflict, code: "conflict", field: "id", message: "an organization with this id exists"}
+		return conflict
 	}
 	if err != nil {
 		return err

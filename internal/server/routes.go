@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -14,16 +15,18 @@ type access int
 const (
 	public       access = iota // anyone, no credential
 	platformOnly               // the platform token
-	orgScoped                  // a credential of the path's {org} with the route's scope
+	orgScoped                  // a credential of the path's {org} with the route's permission
+	signedIn                   // a person signed in, with a session
+	signingIn                  // a person signed in, or halfway: their session awaits a second factor
 )
 
 // A route is one endpoint: its pattern, who may call it, and, for
-// orgScoped routes, the scope it needs and whether the organization's plan
-// must include audit logs.
+// orgScoped routes, the permission it needs ("" for any member) and
+// whether the organization's plan must include audit logs.
 type route struct {
 	pattern string
 	access  access
-	scope   auth.Scope
+	perm    auth.Permission
 	viewing bool // needs a plan with audit logs
 	h       handler
 }
@@ -36,25 +39,40 @@ func (s *Server) routes() {
 		{"GET /v1/openapi.json", public, "", false, s.openAPI},
 		{"GET /v1/verifier-key", public, "", false, s.verifierKey},
 
+		{"POST /v1/auth/login", public, "", false, s.login},
+		{"POST /v1/auth/logout", signingIn, "", false, s.logout},
+		{"POST /v1/auth/password", signedIn, "", false, s.changePassword},
+		{"POST /v1/auth/mfa/enroll", signedIn, "", false, s.enrollMFA},
+		{"POST /v1/auth/mfa/confirm", signedIn, "", false, s.confirmMFA},
+		{"GET /v1/me", signedIn, "", false, s.me},
+		{"POST /v1/invitations/{token}/accept", public, "", false, s.acceptInvitation},
+
 		{"POST /v1/orgs", platformOnly, "", false, s.createOrg},
 		{"GET /v1/orgs/{org}", orgScoped, "", false, s.getOrg},
-		{"PATCH /v1/orgs/{org}", orgScoped, auth.SettingsManage, false, s.updateOrg},
+		{"PATCH /v1/orgs/{org}", orgScoped, auth.AuditSettings, false, s.updateOrg},
 
-		{"POST /v1/orgs/{org}/api-keys", orgScoped, auth.Admin, false, s.createKey},
-		{"GET /v1/orgs/{org}/api-keys", orgScoped, auth.Admin, false, s.listKeys},
-		{"DELETE /v1/orgs/{org}/api-keys/{id}", orgScoped, auth.Admin, false, s.revokeKey},
+		{"POST /v1/orgs/{org}/invitations", orgScoped, auth.MembersManage, false, s.invite},
+		{"GET /v1/orgs/{org}/members", orgScoped, auth.MembersManage, false, s.listMembers},
+		{"PATCH /v1/orgs/{org}/members/{id}", orgScoped, auth.MembersManage, false, s.changeRole},
+		{"DELETE /v1/orgs/{org}/members/{id}", orgScoped, auth.MembersManage, false, s.removeMember},
+		{"POST /v1/orgs/{org}/roles", orgScoped, auth.MembersManage, false, s.createRole},
+		{"GET /v1/orgs/{org}/roles", orgScoped, auth.MembersManage, false, s.listRoles},
 
-		{"POST /v1/orgs/{org}/events", orgScoped, auth.EventsWrite, false, s.sendEvents},
-		{"GET /v1/orgs/{org}/events", orgScoped, auth.EventsRead, true, s.listEvents},
-		{"GET /v1/orgs/{org}/events/stream", orgScoped, auth.EventsRead, true, s.streamEvents},
-		{"GET /v1/orgs/{org}/events/facets", orgScoped, auth.EventsRead, true, s.facets},
-		{"GET /v1/orgs/{org}/events/histogram", orgScoped, auth.EventsRead, true, s.histogram},
-		{"GET /v1/orgs/{org}/events/{seq}", orgScoped, auth.EventsRead, true, s.getEvent},
-		{"GET /v1/orgs/{org}/events/{seq}/leaf", orgScoped, auth.EventsRead, true, s.getLeaf},
+		{"POST /v1/orgs/{org}/api-keys", orgScoped, auth.KeysManage, false, s.createKey},
+		{"GET /v1/orgs/{org}/api-keys", orgScoped, auth.KeysManage, false, s.listKeys},
+		{"DELETE /v1/orgs/{org}/api-keys/{id}", orgScoped, auth.KeysManage, false, s.revokeKey},
 
-		{"GET /v1/orgs/{org}/checkpoint", orgScoped, auth.EventsRead, false, s.checkpoint},
-		{"GET /v1/orgs/{org}/proofs/inclusion", orgScoped, auth.EventsRead, false, s.inclusionProof},
-		{"GET /v1/orgs/{org}/proofs/consistency", orgScoped, auth.EventsRead, false, s.consistencyProof},
+		{"POST /v1/orgs/{org}/events", orgScoped, auth.EventsSend, false, s.sendEvents},
+		{"GET /v1/orgs/{org}/events", orgScoped, auth.AuditRead, true, s.listEvents},
+		{"GET /v1/orgs/{org}/events/stream", orgScoped, auth.AuditRead, true, s.streamEvents},
+		{"GET /v1/orgs/{org}/events/facets", orgScoped, auth.AuditRead, true, s.facets},
+		{"GET /v1/orgs/{org}/events/histogram", orgScoped, auth.AuditRead, true, s.histogram},
+		{"GET /v1/orgs/{org}/events/{seq}", orgScoped, auth.AuditRead, true, s.getEvent},
+		{"GET /v1/orgs/{org}/events/{seq}/leaf", orgScoped, auth.AuditRead, true, s.getLeaf},
+
+		{"GET /v1/orgs/{org}/checkpoint", orgScoped, auth.AuditRead, false, s.checkpoint},
+		{"GET /v1/orgs/{org}/proofs/inclusion", orgScoped, auth.AuditRead, false, s.inclusionProof},
+		{"GET /v1/orgs/{org}/proofs/consistency", orgScoped, auth.AuditRead, false, s.consistencyProof},
 	} {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
@@ -70,8 +88,9 @@ type handler func(w http.ResponseWriter, r *http.Request, c *call) error
 
 // A call is what wrap learned about a request before its handler runs.
 type call struct {
-	p   *auth.Principal // nil on public routes
-	org string
+	p       *auth.Principal // nil on public routes
+	org     string          // set on orgScoped routes, once the caller may see it
+	session *signIn         // set when the caller came with a session
 }
 
 // wrap authenticates, authorizes and rate-limits a request for rt, times
@@ -97,44 +116,56 @@ func (s *Server) wrap(rt route) http.Handler {
 	})
 }
 
-// admit checks the caller may make request r to rt.
+// admit checks the caller may make request r to rt. A bearer token wins
+// over a session cookie: a client sending both means the token.
 func (s *Server) admit(r *http.Request, rt route) (*call, error) {
 	c := &call{}
 	if rt.access == public {
 		return c, nil
 	}
-	token, ok := bearer(r)
-	if !ok {
-		return nil, errUnauth
+	var err error
+	if token, ok := bearer(r); ok {
+		c.p, err = s.authn.Authenticate(r.Context(), token)
+	} else {
+		c.p, c.session, err = s.sessionOf(r, rt.access == signingIn)
 	}
-	p, err := s.authn.Authenticate(r.Context(), token)
 	if err != nil {
 		return nil, err
 	}
-	c.p = p
-	who := p.KeyID
-	if p.Platform {
-		who = "platform"
-	}
-	if ok, wait := s.limits.allow(who); !ok {
+	if ok, wait := s.limits.allow(who(c.p)); !ok {
 		return nil, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", retry: retryAfter(wait),
 			message: "too many requests for this credential; retry after the time in Retry-After"}
 	}
-	if rt.access == platformOnly {
-		if !p.Platform {
+	switch rt.access {
+	case platformOnly:
+		if !c.p.Platform {
 			return nil, &apiError{status: http.StatusForbidden, code: "forbidden", message: "only the platform token may do this"}
+		}
+		return c, nil
+	case signedIn, signingIn:
+		if c.session == nil {
+			return nil, &apiError{status: http.StatusForbidden, code: "forbidden", message: "only a person signed in may do this"}
 		}
 		return c, nil
 	}
 	c.org = r.PathValue("org")
+	if c.p.User != nil {
+		c.p, err = s.authn.InOrg(r.Context(), c.p, c.org)
+		if errors.Is(err, auth.ErrNotMember) {
+			return nil, errNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	// Anything outside the caller's organization does not exist for it.
-	if !p.Member(c.org) {
+	if !c.p.Member(c.org) {
 		return nil, errNotFound
 	}
 	if err := s.registered(r.Context(), c.org); err != nil {
 		return nil, err
 	}
-	if rt.scope != "" && !p.Can(c.org, rt.scope) {
+	if rt.perm != "" && !c.p.Can(c.org, rt.perm) {
 		return nil, errForbidden
 	}
 	if rt.viewing {
@@ -143,6 +174,17 @@ func (s *Server) admit(r *http.Request, rt route) (*call, error) {
 		}
 	}
 	return c, nil
+}
+
+// who names p for rate limits.
+func who(p *auth.Principal) string {
+	switch {
+	case p.Platform:
+		return "platform"
+	case p.User != nil:
+		return "user:" + p.User.ID
+	}
+	return p.KeyID
 }
 
 // bearer returns the request's bearer token.

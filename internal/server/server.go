@@ -6,8 +6,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,21 +39,27 @@ type Config struct {
 	Metrics *Metrics
 	// BaseURL is where clients reach the server, for links it hands out.
 	BaseURL string
+	// FrameAncestors are the origins that may frame Stele's pages, such
+	// as a platform embedding the audit-log page with a viewer token
+	// ("https://app.example.com"); none may by default.
+	FrameAncestors []string
 	// Now returns the current time (time.Now).
 	Now func() time.Time
 }
 
 // A Server serves Stele's HTTP API.
 type Server struct {
-	cfg     Config
-	st      store.Store
-	led     *ledger.Ledger
-	cat     *event.Catalog
-	log     *slog.Logger
-	authn   *auth.Authenticator
-	limits  *limiter
-	metrics *Metrics
-	mux     *http.ServeMux
+	cfg    Config
+	st     store.Store
+	led    *ledger.Ledger
+	cat    *event.Catalog
+	log    *slog.Logger
+	authn  *auth.Authenticator
+	limits *limiter
+	// accounts and addresses count failed sign-ins.
+	accounts, addresses *auth.Throttle
+	metrics             *Metrics
+	mux                 *http.ServeMux
 
 	mu    sync.Mutex
 	known map[string]bool // guarded by mu: registered orgs (never unregistered)
@@ -66,6 +75,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.PlatformToken == "" {
 		return nil, errors.New("server: Config needs a PlatformToken")
+	}
+	for _, o := range cfg.FrameAncestors {
+		if !validOrigin(o) {
+			return nil, fmt.Errorf("server: frame ancestor %q is not an origin such as https://app.example.com", o)
+		}
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = event.Default()
@@ -87,24 +101,50 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Metrics.watchQueue(cfg.Ledger)
 	s := &Server{
-		cfg:      cfg,
-		st:       cfg.Store,
-		led:      cfg.Ledger,
-		cat:      cfg.Catalog,
-		log:      cfg.Log,
-		authn:    auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
-		limits:   newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
-		metrics:  cfg.Metrics,
-		mux:      http.NewServeMux(),
-		known:    map[string]bool{},
-		stopping: make(chan struct{}),
+		cfg:       cfg,
+		st:        cfg.Store,
+		led:       cfg.Ledger,
+		cat:       cfg.Catalog,
+		log:       cfg.Log,
+		authn:     auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
+		limits:    newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		accounts:  auth.NewThrottle(accountFailures, loginWindow, cfg.Now),
+		addresses: auth.NewThrottle(addressFailures, loginWindow, cfg.Now),
+		metrics:   cfg.Metrics,
+		mux:       http.NewServeMux(),
+		known:     map[string]bool{},
+		stopping:  make(chan struct{}),
 	}
 	s.routes()
 	return s, nil
 }
 
 // Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler {
+	csp := "default-src 'none'; frame-ancestors " + frameAncestors(s.cfg.FrameAncestors)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if len(s.cfg.FrameAncestors) == 0 {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		if s.secureCookies(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// frameAncestors is the CSP source list for origins: 'none' for none.
+func frameAncestors(origins []string) string {
+	if len(origins) == 0 {
+		return "'none'"
+	}
+	return strings.Join(origins, " ")
+}
 
 // Drain ends live streams and makes /readyz fail, so that a shutdown does
 // not wait on clients that never hang up. Register it with
@@ -118,4 +158,12 @@ func (s *Server) isStopping() bool {
 	default:
 		return false
 	}
+}
+
+// validOrigin reports whether o is a web origin: scheme, host and
+// optional port, nothing more.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.String() == u.Scheme+"://"+u.Host && u.User == nil && !strings.ContainsAny(o, " ;,'\"")
 }

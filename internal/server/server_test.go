@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -38,6 +39,9 @@ type serverOpts struct {
 	rateBurst int
 	maxQueue  int
 	wrap      func(store.Store) store.Store // to make the store misbehave
+	frames    []string                      // Config.FrameAncestors
+	log       *slog.Logger                  // Config.Log
+	dir       string                        // where the store is (default: a temporary directory)
 }
 
 func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
@@ -50,7 +54,10 @@ func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
 		o.rateLimit = -1
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "stele.db"))
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(o.dir, "stele.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +75,7 @@ func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Store: led0, Ledger: led, PlatformToken: platformToken,
-		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Metrics: m})
+		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Metrics: m, FrameAncestors: o.frames, Log: o.log})
 	if err != nil {
 		t.Fatal(err)
 	}

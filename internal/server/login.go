@@ -1,0 +1,308 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/auth"
+	"github.com/steleaudit/stele/internal/password"
+	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/internal/totp"
+)
+
+// Signing in: a password, then, for an account with MFA, a TOTP or
+// recovery code, in the same request or in a second one that carries the
+// pending session's cookie. Every try counts against the account and
+// the address it came from (auth.Throttle); a wrong one is logged as
+// auth.failed in each organization of the account, a right one as
+// auth.login.
+
+// Sign-in throttling: an account may fail this many times in
+// loginWindow, an address several accounts' worth.
+const (
+	accountFailures = 5
+	addressFailures = 20
+	loginWindow     = 15 * time.Minute
+)
+
+var errBadLogin = &apiError{status: http.StatusUnauthorized, code: "invalid_credentials",
+	message: "wrong email or password"}
+
+var errBadCode = &apiError{status: http.StatusUnauthorized, code: "invalid_code",
+	message: "wrong or already used authentication code"}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in client.Login
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	ip := clientIP(r)
+	if in.Email == "" && in.Password == "" {
+		return s.finishLogin(w, r, ip, in.TOTP)
+	}
+	email := normalEmail(in.Email)
+	if err := s.throttled("ip:"+ip, "account:"+email); err != nil {
+		return err
+	}
+	u, err := s.userByEmail(r.Context(), email)
+	if errors.Is(err, store.ErrNotFound) {
+		password.VerifyDummy(in.Password)
+		s.failLogin(ip, email)
+		return errBadLogin
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := password.Verify(u.PasswordHash, in.Password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.failLogin(ip, email)
+		return s.loginFailed(r, u, "wrong_password", errBadLogin)
+	}
+	if u.MFASecret == nil {
+		return s.signIn(w, r, u, nil)
+	}
+	if in.TOTP == "" {
+		token, sess := auth.NewSession(u.ID, true, s.cfg.Now())
+		if err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateSession(ctx, sess)
+		}); err != nil {
+			return err
+		}
+		s.setSession(w, r, token, sess)
+		return s.answerSignIn(w, r, http.StatusOK, u, token, true)
+	}
+	return s.checkSecondFactor(w, r, ip, u, in.TOTP, nil)
+}
+
+// finishLogin takes the second factor for the pending session r carries.
+func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, ip, code string) error {
+	if code == "" {
+		return invalid("email", "send an email and password, or the code for a sign-in awaiting it")
+	}
+	_, si, err := s.sessionOf(r, true)
+	if err != nil {
+		return err
+	}
+	if !si.MFAPending {
+		return badRequest("already_signed_in", "", "this session is signed in already")
+	}
+	u, err := s.user(r.Context(), si.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
+		return err
+	}
+	return s.checkSecondFactor(w, r, ip, u, code, si)
+}
+
+// checkSecondFactor accepts a TOTP code once, or a recovery code once,
+// and signs u in, turning the pending session pending into a whole one.
+func (s *Server) checkSecondFactor(w http.ResponseWriter, r *http.Request, ip string, u store.User, code string, pending *signIn) error {
+	ok, recovery := false, false
+	err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if step, good := totp.Verify(cur.MFASecret, code, s.cfg.Now(), cur.MFAStep); good {
+			ok, cur.MFAStep = true, step
+		} else if i := slices.IndexFunc(cur.RecoveryCodes, hashEqual(totp.HashRecoveryCode(code))); i >= 0 {
+			ok, recovery = true, true
+			cur.RecoveryCodes = slices.Delete(cur.RecoveryCodes, i, i+1)
+		}
+		if !ok {
+			return nil
+		}
+		u = cur
+		return tx.UpdateUser(ctx, cur)
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.failLogin(ip, u.Email)
+		return s.loginFailed(r, u, "wrong_code", errBadCode)
+	}
+	details := map[string]any{"mfa": "totp"}
+	if recovery {
+		details["mfa"] = "recovery_code"
+		details["recovery_codes_left"] = len(u.RecoveryCodes)
+	}
+	return s.signIn(w, r, u, pending, details)
+}
+
+// signIn gives u a whole session, a new one or pending made whole, and
+// logs auth.login.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u store.User, pending *signIn, details ...map[string]any) error {
+	s.accounts.Reset("account:" + u.Email)
+	token, sess := auth.NewSession(u.ID, false, s.cfg.Now())
+	err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		if pending != nil {
+			// A new token, so that one seen before the second factor is
+			// worth nothing after it.
+			if err := tx.DeleteSession(ctx, pending.Hash); err != nil {
+				return err
+			}
+		}
+		return tx.CreateSession(ctx, sess)
+	})
+	if err != nil {
+		return err
+	}
+	var d map[string]any
+	if len(details) > 0 {
+		d = details[0]
+	}
+	if err := s.recordForUser(r, u, "auth.login", d); err != nil {
+		return err
+	}
+	s.setSession(w, r, token, sess)
+	return s.answerSignIn(w, r, http.StatusOK, u, token, false)
+}
+
+// loginFailed logs auth.failed for u and returns answer.
+func (s *Server) loginFailed(r *http.Request, u store.User, reason string, answer error) error {
+	if err := s.recordForUser(r, u, "auth.failed", map[string]any{"reason": reason}); err != nil {
+		return err
+	}
+	return answer
+}
+
+// recordForUser logs an event of u's about their account in each of
+// their organizations.
+func (s *Server) recordForUser(r *http.Request, u store.User, typ string, details map[string]any) error {
+	ms, err := s.memberships(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	orgs := make([]string, len(ms))
+	for i, m := range ms {
+		orgs[i] = m.Org
+	}
+	p := auth.Principal{User: &auth.User{ID: u.ID, Email: u.Email, Name: u.Name}}
+	target := &client.Target{Type: "user", ID: u.ID, Name: u.Name}
+	return s.recordAll(r, orgs, p.Actor(), typ, target, details)
+}
+
+// throttled returns a 429 if any of keys failed too often lately.
+func (s *Server) throttled(keys ...string) error {
+	for _, k := range keys {
+		t := s.accounts
+		if strings.HasPrefix(k, "ip:") {
+			t = s.addresses
+		}
+		if ok, wait := t.Allow(k); !ok {
+			return &apiError{status: http.StatusTooManyRequests, code: "too_many_attempts", retry: retryAfter(wait),
+				message: "too many failed sign-ins; retry after " + strconv.Itoa(retryAfter(wait)) + " seconds"}
+		}
+	}
+	return nil
+}
+
+func (s *Server) failLogin(ip, email string) {
+	s.addresses.Fail("ip:" + ip)
+	s.accounts.Fail("account:" + email)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
+	err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		return tx.DeleteSession(ctx, c.session.Hash)
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.clearSession(w, r)
+	if !c.session.MFAPending {
+		u, err := s.user(r.Context(), c.session.UserID)
+		if err != nil {
+			return err
+		}
+		if err := s.recordForUser(r, u, "auth.logout", nil); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := s.user(r.Context(), c.session.UserID)
+	if err != nil {
+		return err
+	}
+	return s.answerSignIn(w, r, http.StatusOK, u, c.session.token, false)
+}
+
+// answerSignIn answers with u, their organizations and the session's
+// CSRF token.
+func (s *Server) answerSignIn(w http.ResponseWriter, r *http.Request, status int, u store.User, token string, pending bool) error {
+	out := client.SignIn{User: userJSON(u), Orgs: []client.Membership{}, MFARequired: pending, CSRFToken: auth.CSRFToken(token)}
+	if !pending {
+		err := s.st.Read(r.Context(), func(ctx context.Context, rd store.Reader) error {
+			ms, err := rd.Memberships(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				o, err := rd.Org(ctx, m.Org)
+				if err != nil {
+					return err
+				}
+				out.Orgs = append(out.Orgs, client.Membership{ID: o.ID, Name: o.Name, Role: m.Role})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func userJSON(u store.User) client.User {
+	return client.User{ID: u.ID, Email: u.Email, Name: u.Name, MFAEnabled: u.MFASecret != nil, CreatedAt: u.CreatedAt}
+}
+
+// normalEmail is the form emails are stored and compared in.
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// hashEqual returns a test for a hash equal to want, in constant time.
+func hashEqual(want []byte) func([]byte) bool {
+	return func(h []byte) bool { return subtle.ConstantTimeCompare(h, want) == 1 }
+}
+
+func (s *Server) user(ctx context.Context, id string) (u store.User, err error) {
+	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		u, err = r.User(ctx, id)
+		return err
+	})
+	return u, err
+}
+
+func (s *Server) userByEmail(ctx context.Context, email string) (u store.User, err error) {
+	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		u, err = r.UserByEmail(ctx, email)
+		return err
+	})
+	return u, err
+}
+
+func (s *Server) memberships(ctx context.Context, userID string) (ms []store.Member, err error) {
+	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		ms, err = r.Memberships(ctx, userID)
+		return err
+	})
+	return ms, err
+}
