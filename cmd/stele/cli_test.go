@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -293,17 +294,62 @@ func serverT(t *testing.T, dir, addr string, args ...string) *testServer {
 	return s
 }
 
-// newOrg registers an Enterprise organization with the platform token.
-func newOrg(t *testing.T, url, org string) *client.Client {
+// newOrg registers an Enterprise organization with the platform token,
+// and returns the platform's client and the organization's log as
+// registering it left it (see registerOrg).
+func newOrg(t *testing.T, url, org string) (*client.Client, []client.Event) {
 	t.Helper()
 	c, err := client.New(url, testToken)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, registerOrg(t, c, org)
+}
+
+// registerOrg registers an Enterprise organization through c, which
+// holds the platform token, and returns its log as registering it left
+// it, by seq: its creation, org.created by the platform, at seq 0, and
+// whatever else registering logged. The events a test sends follow
+// them, from seq len(registered) on.
+func registerOrg(t *testing.T, c *client.Client, org string) []client.Event {
+	t.Helper()
 	if _, err := c.CreateOrg(context.Background(), client.OrgCreate{ID: org, Name: org, Plan: "enterprise"}); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	log := readLog(t, c, org)
+	events := make([]client.Event, len(log))
+	for seq, e := range log {
+		if seq < 0 || seq >= int64(len(log)) {
+			t.Fatalf("%s: seq %d in a log of %d events", org, seq, len(log))
+		}
+		events[seq] = e
+	}
+	if len(events) == 0 {
+		t.Fatalf("%s: registering it logged nothing, want org.created at seq 0", org)
+	}
+	if e := events[0]; e.Event != "org.created" || e.Category != "settings" ||
+		e.Actor.Type != "system" || e.Actor.ID != "platform" || e.Target.ID != org {
+		t.Fatalf("%s: seq 0 is %s (%s) by %+v on %+v, want org.created (settings) by the platform on the organization",
+			org, e.Event, e.Category, e.Actor, e.Target)
+	}
+	return events
+}
+
+// checkRegistered checks that org's log, read through c, still holds
+// the events registering it logged (registerOrg's), as they were.
+func checkRegistered(t *testing.T, c *client.Client, org string, registered []client.Event) {
+	t.Helper()
+	for _, want := range registered {
+		got, err := c.Event(context.Background(), org, want.Seq)
+		if err != nil {
+			t.Errorf("%s: seq %d (%s at registration): %v", org, want.Seq, want.Event, err)
+			continue
+		}
+		if got.ID != want.ID || !bytes.Equal(got.LeafHash, want.LeafHash) {
+			t.Errorf("%s: seq %d is %s (leaf %x), want %s (leaf %x) as at registration",
+				org, want.Seq, got.ID, got.LeafHash, want.ID, want.LeafHash)
+		}
+	}
 }
 
 // TestTail runs `stele tail` against a server, sends events and sees
@@ -314,7 +360,8 @@ func TestTail(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := serverT(t, dir, "")
-	c := newOrg(t, s.URL, "acme")
+	c, registered := newOrg(t, s.URL, "acme")
+	base := int64(len(registered)) // e0's seq
 	send := func(ids ...string) {
 		t.Helper()
 		for _, id := range ids {
@@ -329,7 +376,7 @@ func TestTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tail := osexec.Command(bin, "tail", "--org", "acme", "--after", "0", "--output", "json")
+	tail := osexec.Command(bin, "tail", "--org", "acme", "--after", strconv.FormatInt(base, 10), "--output", "json")
 	tail.Env = append(cleanEnv(), "STELE_URL="+s.URL, "STELE_TOKEN="+testToken)
 	var stderr strings.Builder
 	tail.Stderr = &stderr
@@ -366,9 +413,9 @@ func TestTail(t *testing.T) {
 		}
 	}
 	send("e1", "e2", "e3")
-	expect(1, "e1")
-	expect(2, "e2")
-	expect(3, "e3")
+	expect(base+1, "e1")
+	expect(base+2, "e2")
+	expect(base+3, "e3")
 
 	// The server goes away and comes back on the same address.
 	if err := s.stop(); err != nil {
@@ -380,8 +427,8 @@ func TestTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	send("e4", "e5")
-	expect(4, "e4")
-	expect(5, "e5")
+	expect(base+4, "e4")
+	expect(base+5, "e5")
 
 	tail.Process.Signal(os.Interrupt)
 	if line, ok := <-lines; ok {
@@ -404,7 +451,7 @@ func TestShutdownDrains(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := serverT(t, dir, "")
-	c := newOrg(t, s.URL, "acme")
+	c, _ := newOrg(t, s.URL, "acme")
 
 	const workers, before = 16, 300 // acknowledged events before SIGTERM
 	type result struct {

@@ -19,7 +19,8 @@ import (
 // TestMultiInstance runs three servers on one PostgreSQL database with
 // one signing key, and clients sending to the same organizations through
 // all three, each id sent to two of them. Afterwards every log has seqs
-// 0..n-1, one per id; every server serves the same checkpoint at each
+// 0..n-1: the organization's creation, as registering it logged it,
+// then one per id sent; every server serves the same checkpoint at each
 // size; consistency proofs between the checkpoints served verify; and
 // `stele verify --postgres` finds no problem.
 func TestMultiInstance(t *testing.T) {
@@ -41,15 +42,17 @@ func TestMultiInstance(t *testing.T) {
 		}
 	}
 	orgs := []string{"acme", "globex"}
+	seqOf := map[string]int64{} // org/id → seq
+	registered := map[string][]client.Event{}
 	for _, org := range orgs {
-		if _, err := clients[0].CreateOrg(ctx, client.OrgCreate{ID: org, Name: org, Plan: "enterprise"}); err != nil {
-			t.Fatal(err)
+		registered[org] = registerOrg(t, clients[0], org)
+		for _, e := range registered[org] { // acknowledged to the platform
+			seqOf[org+"/"+e.ID] = e.Seq
 		}
 	}
 
 	const workers, each = 6, 40
 	var mu sync.Mutex
-	seqOf := map[string]int64{} // org/id → seq
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -90,6 +93,7 @@ func TestMultiInstance(t *testing.T) {
 				t.Errorf("%s: seq %d missing of 0..%d", org, seq, n-1)
 			}
 		}
+		checkRegistered(t, clients[1], org, registered[org])
 		checkConsistent(t, clients[:], org, key.VerifierKey, n)
 	}
 

@@ -86,7 +86,7 @@ func TestReadmeTour(t *testing.T) {
 		`"checkpoint":"stele.local/org/acme`,                // the send, proved
 		`"event":"finding.status_changed"`,                  // listed
 		"s   t   e   l   e   -   l   e   a   f   /   v   1", // the leaf bytes
-		"signature OK", "seq 1: included at size 2: OK",     // verified
+		"signature OK", "seq 2: included at size 3: OK",     // verified
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the tour's output lacks %q:\n%s", want, out)

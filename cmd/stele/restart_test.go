@@ -20,7 +20,8 @@ import (
 // every append fails with 503 (never a false success, never another
 // error), and so do reads and /readyz; once it is back the same server takes
 // appends again; and every event acknowledged, before, between or after,
-// is in the log at the seq it was acknowledged with, once.
+// is in the log at the seq it was acknowledged with, once, after the
+// organization's creation, which registering it logged.
 func TestPostgresRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -32,7 +33,7 @@ func TestPostgresRestart(t *testing.T) {
 			t.Logf("server:\n%s\npostgres:\n%s", s.output(), pg.Log())
 		}
 	})
-	c := newOrg(t, s.URL, "acme")
+	c, registered := newOrg(t, s.URL, "acme")
 
 	l := &restartLoad{c: c, acked: map[string]int64{}}
 	stop := make(chan struct{})
@@ -72,6 +73,10 @@ func TestPostgresRestart(t *testing.T) {
 	// Sent again, every acknowledged event is a duplicate at its seq: one
 	// lost by the restarts would be stored anew, at another.
 	seqs := map[int64]string{}
+	for _, e := range registered { // acknowledged to the platform
+		seqs[e.Seq] = e.ID
+	}
+	checkRegistered(t, c, "acme", registered)
 	for id, seq := range l.acked {
 		if other, ok := seqs[seq]; ok {
 			t.Errorf("ids %s and %s both acknowledged at seq %d", id, other, seq)
