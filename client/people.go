@@ -133,3 +133,27 @@ type Role struct {
 type RoleList struct {
 	Roles []Role `json:"roles"`
 }
+
+// ViewerTokenCreate is the body of POST /v1/orgs/{org}/viewer-tokens: whom
+// the platform shows the log to, what they may do (audit.read,
+// audit.export; default audit.read) and for how long (a Go duration such
+// as "15m", 1 minute to 24 hours; default 1 hour).
+type ViewerTokenCreate struct {
+	Subject     string   `json:"subject"`
+	Permissions []string `json:"permissions,omitempty"`
+	TTL         string   `json:"ttl,omitempty"`
+}
+
+// A ViewerToken is the answer of POST /v1/orgs/{org}/viewer-tokens and
+// DELETE /v1/orgs/{org}/viewer-tokens/{id}. Token, and URL that holds it,
+// are set only in the answer to its creation.
+type ViewerToken struct {
+	ID          string     `json:"id"`
+	Subject     string     `json:"subject"`
+	Permissions []string   `json:"permissions"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	Token       string     `json:"token,omitempty"`
+	URL         string     `json:"url,omitempty"`
+}

@@ -55,6 +55,9 @@ type Principal struct {
 	// KeyID and Scopes describe an API key.
 	KeyID  string
 	Scopes []Scope
+	// ViewerID and Subject describe a viewer token, and whom the
+	// platform showed the log to with it.
+	ViewerID, Subject string
 	// User is the person signed in, and Role their role in Org.
 	User *User
 	Role string
@@ -86,6 +89,8 @@ func (p *Principal) Actor() verify.Actor {
 		return verify.Actor{Type: "system", ID: "platform", Name: "Platform"}
 	case p.User != nil:
 		return verify.Actor{Type: "user", ID: p.User.ID, Email: p.User.Email, Name: p.User.Name}
+	case p.ViewerID != "":
+		return verify.Actor{Type: "user", ID: p.Subject, Name: "viewer " + p.ViewerID}
 	}
 	return verify.Actor{Type: "api_key", ID: p.KeyID}
 }

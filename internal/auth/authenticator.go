@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,10 +64,6 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if subtle.ConstantTimeCompare(h[:], a.platform[:]) == 1 {
 		return &Principal{Platform: true}, nil
 	}
-	id, ok := keyID(token)
-	if !ok {
-		return nil, ErrUnauthenticated
-	}
 	now := a.now()
 	a.mu.Lock()
 	c, ok := a.cache[h]
@@ -74,6 +71,33 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if ok && now.Before(c.until) {
 		return c.p, nil
 	}
+	var p *Principal
+	until := now.Add(CacheTTL)
+	var err error
+	if id, ok := keyID(token); ok {
+		p, err = a.apiKey(ctx, id, h)
+	} else if id, ok := viewerID(token); ok {
+		var expires time.Time
+		p, expires, err = a.viewer(ctx, id, h, now)
+		until = minTime(until, expires)
+	} else {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if len(a.cache) >= cacheSize {
+		clear(a.cache)
+	}
+	a.cache[h] = cachedKey{p, until}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// apiKey returns the principal of the API key with id, if its hash is h
+// and it is not revoked.
+func (a *Authenticator) apiKey(ctx context.Context, id string, h [sha256.Size]byte) (*Principal, error) {
 	var k store.APIKey
 	err := a.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
@@ -94,22 +118,50 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 		p.Scopes[i] = Scope(s)
 	}
 	p.Perms = ScopePermissions(p.Scopes)
-	a.mu.Lock()
-	if len(a.cache) >= cacheSize {
-		clear(a.cache)
-	}
-	a.cache[h] = cachedKey{p, now.Add(CacheTTL)}
-	a.mu.Unlock()
 	return p, nil
 }
 
-// Forget drops what the Authenticator remembers of the key with id, once
-// it is revoked.
+// viewer returns the principal of the viewer token with id, if its hash
+// is h and it is neither revoked nor expired, and when it expires.
+func (a *Authenticator) viewer(ctx context.Context, id string, h [sha256.Size]byte, now time.Time) (*Principal, time.Time, error) {
+	var v store.ViewerToken
+	err := a.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		v, err = r.ViewerToken(ctx, id)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, time.Time{}, ErrUnauthenticated
+	case err != nil:
+		return nil, time.Time{}, fmt.Errorf("couldn't read viewer token: %w", err)
+	}
+	if subtle.ConstantTimeCompare(v.Hash, h[:]) != 1 || !v.RevokedAt.IsZero() || !now.Before(v.ExpiresAt) {
+		return nil, time.Time{}, ErrUnauthenticated
+	}
+	p := &Principal{Org: v.Org, ViewerID: v.ID, Subject: v.Subject}
+	for _, name := range v.Permissions {
+		if perm := Permission(name); slices.Contains(ViewerPermissions, perm) {
+			p.Perms = append(p.Perms, perm)
+		}
+	}
+	return p, v.ExpiresAt, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Forget drops what the Authenticator remembers of the API key or viewer
+// token with id, once it is revoked.
 func (a *Authenticator) Forget(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for h, c := range a.cache {
-		if c.p.KeyID == id {
+		if c.p.KeyID == id || c.p.ViewerID == id {
 			delete(a.cache, h)
 		}
 	}

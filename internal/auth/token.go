@@ -101,3 +101,41 @@ func ValidInvitationToken(token string) bool {
 	rest, ok := strings.CutPrefix(token, invitePrefix)
 	return ok && len(rest) == secretLen && isB32(rest)
 }
+
+// viewerPrefix starts a viewer token: stele_viewer_<16 base32>_<32
+// base32>, of which vt_<16 base32> is the id.
+const viewerPrefix = "stele_viewer_"
+
+// ViewerPermissions are what a viewer token may grant: seeing, not
+// changing.
+var ViewerPermissions = []Permission{AuditRead, AuditExport}
+
+// NewViewerToken returns a fresh viewer token of org for subject, valid
+// for ttl, and the record to store.
+func NewViewerToken(org, subject string, perms []Permission, now time.Time, ttl time.Duration) (string, store.ViewerToken) {
+	id := random(idLen)
+	token := viewerPrefix + id + "_" + random(secretLen)
+	names := make([]string, len(perms))
+	for i, p := range perms {
+		names[i] = string(p)
+	}
+	now = now.UTC()
+	return token, store.ViewerToken{ID: "vt_" + id, Org: org, Subject: subject, Permissions: names,
+		Hash: Hash(token), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+}
+
+// viewerID returns the id of the viewer token, if token has a viewer
+// token's form.
+func viewerID(token string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, viewerPrefix)
+	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' || !isB32(rest[:idLen]) || !isB32(rest[idLen+1:]) {
+		return "", false
+	}
+	return "vt_" + rest[:idLen], true
+}
+
+// ValidViewerID reports whether id has the form of a viewer token id.
+func ValidViewerID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "vt_")
+	return ok && len(rest) == idLen && isB32(rest)
+}

@@ -47,6 +47,8 @@ var (
 	search  = []string{"email", "query"}
 	alert   = []string{"email", "query", "recipients"}
 	trigger = []string{"email", "group", "query"}
+	// A viewer token names the platform's user it shows the log to.
+	viewer = []string{"email", "subject"}
 	// Logging an erasure in clear would undo it: the subject is personal.
 	erasure = []string{"email", "subject"}
 )
@@ -90,6 +92,8 @@ var builtins = []Type{
 	{"api_key.revoked", "settings", false, anyone},
 	{"org.created", "settings", false, anyone},
 	{"role.created", "settings", false, anyone},
+	{"viewer_token.created", "settings", false, viewer},
+	{"viewer_token.revoked", "settings", false, viewer},
 
 	{"audit.exported", "audit", false, search},
 	{"audit.viewed", "audit", false, search},

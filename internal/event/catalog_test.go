@@ -19,7 +19,7 @@ func TestDefaultCatalog(t *testing.T) {
 		"contract": {"contract.uploaded", "contract.deleted", "contract.scanned"},
 		"finding":  {"finding.status_changed", "finding.assigned", "finding.commented"},
 		"settings": {"org.settings_changed", "org.billing_updated", "api_key.created", "api_key.revoked",
-			"org.created", "role.created"},
+			"org.created", "role.created", "viewer_token.created", "viewer_token.revoked"},
 		"audit": {"audit.exported", "audit.viewed", "alert.created", "alert.updated", "alert.deleted", "alert.triggered",
 			"retention.changed", "subject.anonymized", "stream.created", "stream.deleted", "stream.updated"},
 	}

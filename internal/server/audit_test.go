@@ -24,7 +24,7 @@ func TestEveryChangeIsLogged(t *testing.T) {
 	alice := ts.join("acme", "alice@example.com", "owner", nil)
 	const pw = "correct horse battery staple"
 	bob := ts.join("acme", "bob@example.com", "member", alice)
-	var bobID, keyID, invitation, secret string
+	var bobID, keyID, viewerID, invitation, secret string
 
 	type step struct {
 		pattern string
@@ -81,6 +81,16 @@ func TestEveryChangeIsLogged(t *testing.T) {
 		{"DELETE /v1/orgs/{org}/api-keys/{id}", func() request {
 			return alice.as(request{method: "DELETE", path: "/v1/orgs/acme/api-keys/" + keyID})
 		}, 200, "api_key.revoked", "user", nil},
+		{"POST /v1/orgs/{org}/viewer-tokens", func() request {
+			return alice.as(request{method: "POST", path: "/v1/orgs/acme/viewer-tokens", body: `{"subject":"user-7@platform.example","ttl":"15m"}`})
+		}, 201, "viewer_token.created", "user", func(r response) {
+			var v client.ViewerToken
+			json.Unmarshal(r.body, &v)
+			viewerID = v.ID
+		}},
+		{"DELETE /v1/orgs/{org}/viewer-tokens/{id}", func() request {
+			return alice.as(request{method: "DELETE", path: "/v1/orgs/acme/viewer-tokens/" + viewerID})
+		}, 200, "viewer_token.revoked", "user", nil},
 		{"POST /v1/orgs/{org}/events", func() request {
 			return request{method: "POST", path: "/v1/orgs/acme/events", token: platformToken, body: batch(entry("sent"))}
 		}, 201, "auth.login", "user", nil},

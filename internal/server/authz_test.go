@@ -100,6 +100,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	waitCheckpoint(t, ts, "acme")
 	victimKey := ts.key("acme", "events:read").ID
+	viewer := func(perms []auth.Permission, expired, revoked bool) (string, string) {
+		token, v := auth.NewViewerToken("acme", "user-7@platform.example", perms, time.Now(), time.Hour)
+		if expired {
+			v.CreatedAt, v.ExpiresAt = now.Add(-2*time.Hour), now.Add(-time.Hour)
+		}
+		if revoked {
+			v.RevokedAt = now
+		}
+		write(t, ts.st, func(ctx context.Context, tx store.Tx) error { return tx.CreateViewerToken(ctx, v) })
+		return token, v.ID
+	}
+	_, victimViewer := viewer([]auth.Permission{auth.AuditRead}, false, false)
 	revoked := ts.key("acme", "admin")
 	if r := ts.do(request{method: "DELETE", path: "/v1/orgs/acme/api-keys/" + revoked.ID, token: platformToken}); r.status != 200 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
@@ -154,6 +166,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "revoked key", kind: "bad", header: bearer(revoked.Key)},
 		{name: "expired session", kind: "bad", header: session("owner", false, true)},
 		{name: "pending session", kind: "pending", header: session("owner", true, false)},
+		{name: "expired viewer token", kind: "bad", header: bearer(first(viewer([]auth.Permission{auth.AuditRead}, true, false)))},
+		{name: "revoked viewer token", kind: "bad", header: bearer(first(viewer([]auth.Permission{auth.AuditRead}, false, true)))},
+		{name: "acme viewer token", kind: "key", org: "acme", perms: []auth.Permission{auth.AuditRead, auth.AuditExport},
+			header: bearer(first(viewer([]auth.Permission{auth.AuditRead, auth.AuditExport}, false, false)))},
 		{name: "globex owner", kind: "session", org: "globex", perms: auth.Permissions, header: session("globex-owner", false, false)},
 		{name: "globex key", kind: "key", org: "globex", perms: auth.ScopePermissions([]auth.Scope{auth.Admin}),
 			header: bearer(ts.key("globex", "admin").Key)},
@@ -211,6 +227,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /v1/orgs/{org}/api-keys", org, auth.KeysManage, "/v1/orgs/acme/api-keys", `{"name":"k","scopes":[]}`, 400},
 		{"GET /v1/orgs/{org}/api-keys", org, auth.KeysManage, "/v1/orgs/acme/api-keys", "", 200},
 		{"DELETE /v1/orgs/{org}/api-keys/{id}", org, auth.KeysManage, "/v1/orgs/acme/api-keys/" + victimKey, "", 200},
+
+		{"POST /v1/orgs/{org}/viewer-tokens", org, auth.KeysManage, "/v1/orgs/acme/viewer-tokens", `{"subject":"","ttl":"1h"}`, 400},
+		{"DELETE /v1/orgs/{org}/viewer-tokens/{id}", org, auth.KeysManage, "/v1/orgs/acme/viewer-tokens/" + victimViewer, "", 200},
 
 		{"POST /v1/orgs/{org}/events", org, auth.EventsSend, "/v1/orgs/acme/events", batch(`{"timestamp":"2026-01-03T14:30:00Z","actor":"alice@example.com","event":"auth.login"}`), 201},
 		{"GET /v1/orgs/{org}/events", org, auth.AuditRead, "/v1/orgs/acme/events?limit=1", "", 200},
@@ -306,3 +325,5 @@ func write(t *testing.T, st store.Store, f func(ctx context.Context, tx store.Tx
 		t.Fatal(err)
 	}
 }
+
+func first[T, U any](t T, _ U) T { return t }

@@ -390,3 +390,63 @@ func TestMembers(t *testing.T) {
 	check(t, "startup plan events", ts.do(erin.as(request{method: "GET", path: "/v1/orgs/cheap/events"})), 403, "plan_required")
 	check(t, "startup plan members", ts.do(erin.as(request{method: "GET", path: "/v1/orgs/cheap/members"})), 200, "")
 }
+
+// TestViewerTokens follows a viewer token from its minting by the
+// platform to its revocation: it reads the log and nothing else, as the
+// subject it names, until revoked.
+func TestViewerTokens(t *testing.T) {
+	ts := newTestServer(t)
+	ts.org("acme", "enterprise")
+	ts.org("other", "enterprise")
+	mint := func(body string) response {
+		return ts.do(request{method: "POST", path: "/v1/orgs/acme/viewer-tokens", token: platformToken, body: body})
+	}
+	for _, bad := range []struct{ body, field string }{
+		{`{"subject":""}`, "subject"},
+		{`{"subject":"u","ttl":"30s"}`, "ttl"},
+		{`{"subject":"u","ttl":"25h"}`, "ttl"},
+		{`{"subject":"u","ttl":"forever"}`, "ttl"},
+		{`{"subject":"u","permissions":["members.manage"]}`, "permissions"},
+		{`{"subject":"u","permissions":["audit.write"]}`, "permissions"},
+		{`{"subject":"a\u202eb"}`, "subject"},
+	} {
+		if r := mint(bad.body); r.status != 400 || r.err.Field != bad.field {
+			t.Errorf("mint %s = %d %+v, want 400 on %s", bad.body, r.status, r.err, bad.field)
+		}
+	}
+	r := mint(`{"subject":"user-7@platform.example","permissions":["audit.read"],"ttl":"15m"}`)
+	var v client.ViewerToken
+	if r.status != 201 || json.Unmarshal(r.body, &v) != nil || v.Token == "" || !strings.Contains(v.URL, "/orgs/acme/audit-logs?viewer_token="+v.Token) ||
+		v.ExpiresAt.Sub(v.CreatedAt) != 15*time.Minute || !slices.Equal(v.Permissions, []string{"audit.read"}) {
+		t.Fatalf("mint = %d %s", r.status, r.body)
+	}
+	ts.checkLogged("acme", "viewer_token.created", "", `"subject":"user-7@platform.example"`)
+	as := func(method, path string) response {
+		return ts.do(request{method: method, path: path, token: v.Token})
+	}
+	check(t, "viewer reads events", as("GET", "/v1/orgs/acme/events"), 200, "")
+	check(t, "viewer reads a proof", as("GET", "/v1/orgs/acme/checkpoint"), 200, "")
+	check(t, "viewer lists members", as("GET", "/v1/orgs/acme/members"), 403, "forbidden")
+	check(t, "viewer lists keys", as("GET", "/v1/orgs/acme/api-keys"), 403, "forbidden")
+	check(t, "viewer reads another org", as("GET", "/v1/orgs/other/events"), 404, "not_found")
+	check(t, "viewer signs in", as("GET", "/v1/me"), 403, "forbidden")
+
+	// An admin may mint what they may do; a member nothing.
+	alice := ts.join("acme", "alice@example.com", "admin", nil)
+	r = ts.do(alice.as(request{method: "POST", path: "/v1/orgs/acme/viewer-tokens", body: `{"subject":"u","permissions":["audit.read","audit.export"]}`}))
+	check(t, "admin mints", r, 201, "")
+	ts.checkLogged("acme", "viewer_token.created", "alice@example.com")
+	bob := ts.join("acme", "bob@example.com", "member", nil)
+	check(t, "member mints", ts.do(bob.as(request{method: "POST", path: "/v1/orgs/acme/viewer-tokens", body: `{"subject":"u"}`})), 403, "forbidden")
+
+	// Revoked: refused at once.
+	r = ts.do(request{method: "DELETE", path: "/v1/orgs/acme/viewer-tokens/" + v.ID, token: platformToken})
+	var revoked client.ViewerToken
+	if r.status != 200 || json.Unmarshal(r.body, &revoked) != nil || revoked.RevokedAt == nil || revoked.Token != "" {
+		t.Fatalf("revoke = %d %s", r.status, r.body)
+	}
+	ts.checkLogged("acme", "viewer_token.revoked", "")
+	check(t, "revoked viewer reads events", as("GET", "/v1/orgs/acme/events"), 401, "unauthenticated")
+	check(t, "revoke another org's token", ts.do(request{method: "DELETE", path: "/v1/orgs/other/viewer-tokens/" + v.ID, token: platformToken}), 404, "not_found")
+	check(t, "revoke a malformed id", ts.do(request{method: "DELETE", path: "/v1/orgs/acme/viewer-tokens/nope", token: platformToken}), 404, "not_found")
+}

@@ -62,6 +62,9 @@ func (s *Server) routes() {
 		{"GET /v1/orgs/{org}/api-keys", orgScoped, auth.KeysManage, false, s.listKeys},
 		{"DELETE /v1/orgs/{org}/api-keys/{id}", orgScoped, auth.KeysManage, false, s.revokeKey},
 
+		{"POST /v1/orgs/{org}/viewer-tokens", orgScoped, auth.KeysManage, false, s.createViewerToken},
+		{"DELETE /v1/orgs/{org}/viewer-tokens/{id}", orgScoped, auth.KeysManage, false, s.revokeViewerToken},
+
 		{"POST /v1/orgs/{org}/events", orgScoped, auth.EventsSend, false, s.sendEvents},
 		{"GET /v1/orgs/{org}/events", orgScoped, auth.AuditRead, true, s.listEvents},
 		{"GET /v1/orgs/{org}/events/stream", orgScoped, auth.AuditRead, true, s.streamEvents},

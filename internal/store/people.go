@@ -71,6 +71,20 @@ type Invitation struct {
 	AcceptedAt time.Time // zero until accepted
 }
 
+// A ViewerToken lets a platform show an organization's audit log to one
+// of its own users (the subject) without a Stele account, for a short
+// while, with read-only permissions.
+type ViewerToken struct {
+	ID          string // public, "vt_" and random
+	Org         string
+	Subject     string // who the platform says is viewing
+	Permissions []string
+	Hash        []byte // SHA-256 of the token
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	RevokedAt   time.Time // zero while not revoked
+}
+
 // PeopleReader reads accounts, memberships, roles, sessions and
 // invitations. Lists come oldest first, ties by id.
 type PeopleReader interface {
@@ -94,6 +108,9 @@ type PeopleReader interface {
 	// Invitation returns the invitation with hash, accepted or not, or
 	// ErrNotFound.
 	Invitation(ctx context.Context, hash []byte) (Invitation, error)
+	// ViewerToken returns the viewer token with id, expired, revoked or
+	// not, or ErrNotFound.
+	ViewerToken(ctx context.Context, id string) (ViewerToken, error)
 }
 
 // PeopleWriter changes accounts, memberships, roles, sessions and
@@ -134,4 +151,9 @@ type PeopleWriter interface {
 	// AcceptInvitation marks the invitation with hash accepted at at.
 	// ErrNotFound if there is none not yet accepted.
 	AcceptInvitation(ctx context.Context, hash []byte, at time.Time) error
+	// CreateViewerToken stores v. ErrConflict if its id is taken.
+	CreateViewerToken(ctx context.Context, v ViewerToken) error
+	// RevokeViewerToken marks org's viewer token id revoked at at, keeping
+	// the first revocation time. ErrNotFound if org has no token id.
+	RevokeViewerToken(ctx context.Context, org, id string, at time.Time) error
 }

@@ -293,3 +293,54 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+const viewerTokenColumns = `id, org, subject, permissions, hash, created_at, expires_at, revoked_at`
+
+func scanViewerToken(row pgx.Row) (store.ViewerToken, error) {
+	var v store.ViewerToken
+	var created, expires int64
+	var revoked *int64
+	if err := row.Scan(&v.ID, &v.Org, &v.Subject, &v.Permissions, &v.Hash, &created, &expires, &revoked); err != nil {
+		return store.ViewerToken{}, err
+	}
+	if len(v.Permissions) == 0 {
+		v.Permissions = nil
+	}
+	v.CreatedAt, v.ExpiresAt = unixNano(created), unixNano(expires)
+	if revoked != nil {
+		v.RevokedAt = unixNano(*revoked)
+	}
+	return v, nil
+}
+
+func (r *reader) ViewerToken(ctx context.Context, id string) (store.ViewerToken, error) {
+	return one(ctx, r, "viewer token "+id, scanViewerToken,
+		`SELECT `+viewerTokenColumns+` FROM viewer_tokens WHERE id = $1`, id)
+}
+
+func (t *tx) CreateViewerToken(ctx context.Context, v store.ViewerToken) error {
+	ns, err := times(v.CreatedAt, v.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
+	}
+	var revoked *int64
+	if !v.RevokedAt.IsZero() {
+		n, err := nanos(v.RevokedAt)
+		if err != nil {
+			return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
+		}
+		revoked = &n
+	}
+	return t.exec(ctx, "create viewer token "+v.ID, `INSERT INTO viewer_tokens (`+viewerTokenColumns+`)
+		SELECT $2, $1, $3, $4, $5, $6, $7, $8 WHERE `+registered,
+		v.Org, v.ID, v.Subject, nonNil(v.Permissions), nonNil(v.Hash), ns[0], ns[1], revoked)
+}
+
+func (t *tx) RevokeViewerToken(ctx context.Context, org, id string, at time.Time) error {
+	ns, err := times(at)
+	if err != nil {
+		return fmt.Errorf("couldn't revoke viewer token %q: %w", id, err)
+	}
+	return t.exec(ctx, "revoke viewer token "+id, `UPDATE viewer_tokens SET revoked_at = coalesce(revoked_at, $3)
+		WHERE org = $1 AND id = $2`, org, id, ns[0])
+}

@@ -333,3 +333,65 @@ func (t *tx) AcceptInvitation(ctx context.Context, hash []byte, at time.Time) er
 	return t.exec(ctx, "accept invitation", `UPDATE invitations SET accepted_at = ?2
 		WHERE hash = ?1 AND accepted_at IS NULL`, hash, ns[0])
 }
+
+const viewerTokenColumns = `id, org, subject, permissions, hash, created_at, expires_at, revoked_at`
+
+func scanViewerToken(row scanner) (store.ViewerToken, error) {
+	var v store.ViewerToken
+	var perms string
+	var created, expires int64
+	var revoked sql.NullInt64
+	if err := row.Scan(&v.ID, &v.Org, &v.Subject, &perms, &v.Hash, &created, &expires, &revoked); err != nil {
+		return store.ViewerToken{}, err
+	}
+	if err := json.Unmarshal([]byte(perms), &v.Permissions); err != nil {
+		return store.ViewerToken{}, fmt.Errorf("viewer token %q: permissions: %w", v.ID, err)
+	}
+	if len(v.Permissions) == 0 {
+		v.Permissions = nil
+	}
+	v.CreatedAt, v.ExpiresAt = time.Unix(0, created).UTC(), time.Unix(0, expires).UTC()
+	if revoked.Valid {
+		v.RevokedAt = time.Unix(0, revoked.Int64).UTC()
+	}
+	return v, nil
+}
+
+func (r *reader) ViewerToken(ctx context.Context, id string) (store.ViewerToken, error) {
+	return one(ctx, r, "viewer token "+id, scanViewerToken,
+		`SELECT `+viewerTokenColumns+` FROM viewer_tokens WHERE id = ?`, id)
+}
+
+func (t *tx) CreateViewerToken(ctx context.Context, v store.ViewerToken) error {
+	ns, err := times(v.CreatedAt, v.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
+	}
+	var revoked sql.NullInt64
+	if !v.RevokedAt.IsZero() {
+		if revoked.Int64, err = nanos(v.RevokedAt); err != nil {
+			return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
+		}
+		revoked.Valid = true
+	}
+	perms := []byte("[]")
+	if len(v.Permissions) > 0 {
+		perms, _ = json.Marshal(v.Permissions)
+	}
+	hash := v.Hash
+	if hash == nil {
+		hash = []byte{}
+	}
+	return t.exec(ctx, "create viewer token "+v.ID, `INSERT INTO viewer_tokens (`+viewerTokenColumns+`)
+		SELECT ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8 WHERE `+registered,
+		v.Org, v.ID, v.Subject, string(perms), hash, ns[0], ns[1], revoked)
+}
+
+func (t *tx) RevokeViewerToken(ctx context.Context, org, id string, at time.Time) error {
+	ns, err := times(at)
+	if err != nil {
+		return fmt.Errorf("couldn't revoke viewer token %q: %w", id, err)
+	}
+	return t.exec(ctx, "revoke viewer token "+id, `UPDATE viewer_tokens SET revoked_at = coalesce(revoked_at, ?3)
+		WHERE org = ?1 AND id = ?2`, org, id, ns[0])
+}

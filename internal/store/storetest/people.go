@@ -427,3 +427,68 @@ func testPeopleRollback(t *testing.T, open Opener) {
 		}
 	})
 }
+
+// testViewerTokens checks that a viewer token reads back as created, is
+// revoked once (the first time kept), and belongs to a registered
+// organization.
+func testViewerTokens(t *testing.T, open Opener) {
+	s := openStore(t, open, "viewer-tokens")
+	register(t, s, newOrg("acme"), newOrg("globex"))
+	vs := []store.ViewerToken{
+		{ID: "vt_1", Org: "acme", Subject: "user-42@platform", Permissions: []string{"audit.read", "audit.export"},
+			Hash: hash("viewer 1"), CreatedAt: base.In(paris), ExpiresAt: base.Add(time.Hour)},
+		{ID: "vt_2", Org: "acme", Subject: "ünï", Hash: hash("viewer 2"), CreatedAt: base, ExpiresAt: base.Add(time.Minute),
+			RevokedAt: base.Add(time.Second)},
+	}
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, v := range vs {
+			if err := tx.CreateViewerToken(ctx, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	same := func(got, want store.ViewerToken) bool {
+		return got.ID == want.ID && got.Org == want.Org && got.Subject == want.Subject &&
+			slices.Equal(got.Permissions, want.Permissions) && bytes.Equal(got.Hash, want.Hash) &&
+			sameTime(got.CreatedAt, want.CreatedAt) && sameTime(got.ExpiresAt, want.ExpiresAt) &&
+			sameTime(got.RevokedAt, want.RevokedAt)
+	}
+	check := func(want ...store.ViewerToken) {
+		t.Helper()
+		readBoth(t, s, func(ctx context.Context, when string, r store.Reader) {
+			for _, w := range want {
+				if got, err := r.ViewerToken(ctx, w.ID); err != nil || !same(got, w) {
+					t.Errorf("%s: ViewerToken(%s) = %+v, %v, want %+v", when, w.ID, got, err, w)
+				}
+			}
+			_, err := r.ViewerToken(ctx, "vt_9")
+			checkErr(t, when+": ViewerToken(vt_9)", err, store.ErrNotFound)
+		})
+	}
+	check(vs...)
+	other := vs[0]
+	other.Org = "none"
+	other.ID = "vt_3"
+	writeFails(t, s, []struct {
+		name string
+		f    func(ctx context.Context, tx store.Tx) error
+		want error
+	}{
+		{"CreateViewerToken(same id)", func(ctx context.Context, tx store.Tx) error { return tx.CreateViewerToken(ctx, vs[1]) }, store.ErrConflict},
+		{"CreateViewerToken(no such org)", func(ctx context.Context, tx store.Tx) error { return tx.CreateViewerToken(ctx, other) }, store.ErrNotFound},
+		{"RevokeViewerToken(other org's)", func(ctx context.Context, tx store.Tx) error {
+			return tx.RevokeViewerToken(ctx, "globex", "vt_1", base)
+		}, store.ErrNotFound},
+		{"RevokeViewerToken(none)", func(ctx context.Context, tx store.Tx) error { return tx.RevokeViewerToken(ctx, "acme", "vt_9", base) }, store.ErrNotFound},
+	})
+	revoked := vs[0]
+	revoked.RevokedAt = base.Add(2 * time.Second).In(paris)
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.RevokeViewerToken(ctx, "acme", "vt_1", revoked.RevokedAt); err != nil {
+			return err
+		}
+		return tx.RevokeViewerToken(ctx, "acme", "vt_2", base.Add(time.Hour))
+	})
+	check(revoked, vs[1])
+}

@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"sessions", testSessions},
 		{"invitations", testInvitations},
 		{"people-rollback", testPeopleRollback},
+		{"viewer-tokens", testViewerTokens},
 		{"list", testList},
 		{"list-pages", testListPages},
 		{"list-appending", testListAppending},

@@ -62,3 +62,16 @@ CREATE TABLE invitations (
 	PRIMARY KEY (hash),
 	UNIQUE (id)
 );
+
+-- viewer_tokens are looked up by id, unique across organizations, as
+-- api_keys are (and distributed the same way).
+CREATE TABLE viewer_tokens (
+	id text COLLATE "C" PRIMARY KEY,
+	org text COLLATE "C" NOT NULL,
+	subject text COLLATE "C" NOT NULL,
+	permissions text[] COLLATE "C" NOT NULL,
+	hash bytea NOT NULL,
+	created_at bigint NOT NULL,
+	expires_at bigint NOT NULL,
+	revoked_at bigint
+);

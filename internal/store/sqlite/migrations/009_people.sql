@@ -61,3 +61,16 @@ CREATE TABLE invitations (
 	expires_at INTEGER NOT NULL,
 	accepted_at INTEGER
 ) STRICT, WITHOUT ROWID;
+
+-- viewer_tokens are looked up by id, unique across organizations, as API
+-- keys are; permissions is a JSON array of strings.
+CREATE TABLE viewer_tokens (
+	id TEXT PRIMARY KEY,
+	org TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	permissions TEXT NOT NULL,
+	hash BLOB NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	revoked_at INTEGER
+) STRICT, WITHOUT ROWID;
