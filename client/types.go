@@ -16,6 +16,9 @@ type Org struct {
 	Plan      string    `json:"plan"`      // free, developer, startup, professional, enterprise
 	TimeZone  string    `json:"time_zone"` // IANA name
 	CreatedAt time.Time `json:"created_at"`
+	// OwnerInvitation is set in the answer to a creation that named an
+	// owner: the invitation to send them.
+	OwnerInvitation *Invitation `json:"owner_invitation,omitempty"`
 }
 
 // OrgCreate is the body of POST /v1/orgs.
@@ -24,6 +27,9 @@ type OrgCreate struct {
 	Name     string `json:"name"`
 	Plan     string `json:"plan"`
 	TimeZone string `json:"time_zone,omitempty"`
+	// OwnerEmail names the organization's owner: the answer holds an
+	// invitation for them to accept.
+	OwnerEmail string `json:"owner_email,omitempty"`
 }
 
 // OrgUpdate is the body of PATCH /v1/orgs/{org}: nil fields stay as they are.

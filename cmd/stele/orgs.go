@@ -25,6 +25,7 @@ func runOrgsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&in.Name, "name", "", "display name")
 	fs.StringVar(&in.Plan, "plan", "", "plan: free, developer, startup, professional or enterprise")
 	fs.StringVar(&in.TimeZone, "time-zone", "", "IANA time zone, such as Europe/Paris (default UTC)")
+	fs.StringVar(&in.OwnerEmail, "owner", "", "email of the owner to invite; the answer holds the invitation to send them")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

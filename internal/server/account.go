@@ -34,7 +34,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
 		return err
 	}
-	ok, err := password.Verify(u.PasswordHash, in.Current)
+	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, in.Current)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 		return s.loginFailed(r, u, "wrong_password", &apiError{status: http.StatusForbidden, code: "invalid_credentials",
 			field: "current_password", message: "wrong current password"})
 	}
-	hash, err := password.Hash(in.New)
+	hash, err := s.hashPassword(r.Context(), in.New)
 	if err != nil {
 		return invalid("new_password", err.Error())
 	}

@@ -26,30 +26,40 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	email, err := checkEmail(in.Email)
+	email, err := checkEmail("email", in.Email)
 	if err != nil {
 		return err
 	}
 	if err := s.mayGrant(r.Context(), c, "role", in.Role); err != nil {
 		return err
 	}
-	token := auth.NewInvitationToken()
-	now := s.cfg.Now().UTC()
-	inv := store.Invitation{ID: auth.NewID("inv_"), Hash: auth.Hash(token), Org: c.org, Email: email, Role: in.Role,
-		InvitedBy: c.p.Actor().ID, CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}
-	target := &client.Target{Type: "invitation", ID: inv.ID}
-	if err := s.audit(r, c, "member.invited", target, map[string]any{"email": email, "role": in.Role}); err != nil {
-		return err
-	}
-	err = s.st.ReadWrite(context.WithoutCancel(r.Context()), func(ctx context.Context, tx store.Tx) error {
-		return tx.CreateInvitation(ctx, inv)
-	})
+	out, err := s.newInvitation(r, c, email, in.Role)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, client.Invitation{ID: inv.ID, Email: email, Role: in.Role, Token: token,
-		URL: strings.TrimSuffix(s.cfg.BaseURL, "/") + "/invitations/" + token, ExpiresAt: inv.ExpiresAt})
+	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// newInvitation logs member.invited, then stores an invitation into
+// c.org for email with role, and returns it with its token.
+func (s *Server) newInvitation(r *http.Request, c *call, email, role string) (client.Invitation, error) {
+	token := auth.NewInvitationToken()
+	now := s.cfg.Now().UTC()
+	inv := store.Invitation{ID: auth.NewID("inv_"), Hash: auth.Hash(token), Org: c.org, Email: email, Role: role,
+		InvitedBy: c.p.Actor().ID, CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}
+	target := &client.Target{Type: "invitation", ID: inv.ID}
+	if err := s.audit(r, c, "member.invited", target, map[string]any{"email": email, "role": role}); err != nil {
+		return client.Invitation{}, err
+	}
+	err := s.st.ReadWrite(context.WithoutCancel(r.Context()), func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateInvitation(ctx, inv)
+	})
+	if err != nil {
+		return client.Invitation{}, err
+	}
+	return client.Invitation{ID: inv.ID, Email: email, Role: role, Token: token,
+		URL: strings.TrimSuffix(s.cfg.BaseURL, "/") + "/invitations/" + token, ExpiresAt: inv.ExpiresAt}, nil
 }
 
 var errBadInvitation = &apiError{status: http.StatusNotFound, code: "invitation_invalid",
@@ -100,7 +110,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-	} else if u, err = s.newUser(in, inv.Email, now); err != nil {
+	} else if u, err = s.newUser(r.Context(), in, inv.Email, now); err != nil {
 		return err
 	}
 	o, err := s.org(r.Context(), inv.Org)
@@ -145,7 +155,7 @@ func (s *Server) proveAccount(r *http.Request, u store.User, pw string) error {
 	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
 		return err
 	}
-	ok, err := password.Verify(u.PasswordHash, pw)
+	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, pw)
 	if err != nil {
 		return err
 	}
@@ -158,7 +168,7 @@ func (s *Server) proveAccount(r *http.Request, u store.User, pw string) error {
 }
 
 // newUser returns the account in asks for, for email.
-func (s *Server) newUser(in client.InvitationAccept, email string, now time.Time) (store.User, error) {
+func (s *Server) newUser(ctx context.Context, in client.InvitationAccept, email string, now time.Time) (store.User, error) {
 	name := strings.TrimSpace(in.Name)
 	if err := checkName("name", name); err != nil {
 		return store.User{}, err
@@ -166,7 +176,7 @@ func (s *Server) newUser(in client.InvitationAccept, email string, now time.Time
 	if err := password.Check(in.Password); err != nil {
 		return store.User{}, invalid("password", err.Error())
 	}
-	hash, err := password.Hash(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return store.User{}, invalid("password", err.Error())
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
-	"github.com/steleaudit/stele/internal/password"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/totp"
 )
@@ -53,14 +52,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	u, err := s.userByEmail(r.Context(), email)
 	if errors.Is(err, store.ErrNotFound) {
-		password.VerifyDummy(in.Password)
+		s.verifyPassword(r.Context(), "", in.Password)
 		s.failLogin(ip, email)
 		return errBadLogin
 	}
 	if err != nil {
 		return err
 	}
-	ok, err := password.Verify(u.PasswordHash, in.Password)
+	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, in.Password)
 	if err != nil {
 		return err
 	}

@@ -193,12 +193,13 @@ func mayGive(c *call, field string, perms []auth.Permission) error {
 	return nil
 }
 
-// checkEmail validates an email address and returns its normal form.
-func checkEmail(email string) (string, error) {
+// checkEmail validates the email address in field and returns its normal
+// form.
+func checkEmail(field, email string) (string, error) {
 	e := normalEmail(email)
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || a.Name != "" || len(e) > 254 || !strings.Contains(e, "@") {
-		return "", invalid("email", "not an email address, such as alice@example.com")
+		return "", invalid(field, "not an email address, such as alice@example.com")
 	}
 	return e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/event"
 	"github.com/steleaudit/stele/internal/plan"
 	"github.com/steleaudit/stele/internal/store"
@@ -28,6 +29,13 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	o := store.Org{ID: in.ID, Name: in.Name, Plan: in.Plan, TimeZone: in.TimeZone, CreatedAt: s.cfg.Now().UTC()}
 	if err := checkOrg(o); err != nil {
 		return err
+	}
+	var owner string
+	if in.OwnerEmail != "" {
+		var err error
+		if owner, err = checkEmail("owner_email", in.OwnerEmail); err != nil {
+			return err
+		}
 	}
 	// Logged first, into the log CreateOrg then registers, as every
 	// change is: a registered organization's log starts with its
@@ -52,7 +60,17 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, orgJSON(o))
+	out := orgJSON(o)
+	if owner != "" {
+		// The owner joins as anyone does, by accepting an invitation:
+		// with an existing account's password, or creating one.
+		inv, err := s.newInvitation(r, c, owner, auth.RoleOwner)
+		if err != nil {
+			return err
+		}
+		out.OwnerInvitation = &inv
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 

@@ -450,3 +450,33 @@ func TestViewerTokens(t *testing.T) {
 	check(t, "revoke another org's token", ts.do(request{method: "DELETE", path: "/v1/orgs/other/viewer-tokens/" + v.ID, token: platformToken}), 404, "not_found")
 	check(t, "revoke a malformed id", ts.do(request{method: "DELETE", path: "/v1/orgs/acme/viewer-tokens/nope", token: platformToken}), 404, "not_found")
 }
+
+// TestOrgOwner checks that the platform may name an organization's owner
+// as it creates it: the answer holds the owner's invitation.
+func TestOrgOwner(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.do(request{method: "POST", path: "/v1/orgs", token: platformToken, body: `{"id":"acme","name":"Acme","plan":"enterprise","owner_email":"Owner@Example.com"}`})
+	var o client.Org
+	if r.status != 201 || json.Unmarshal(r.body, &o) != nil || o.OwnerInvitation == nil || o.OwnerInvitation.Role != "owner" ||
+		o.OwnerInvitation.Email != "owner@example.com" || o.OwnerInvitation.Token == "" {
+		t.Fatalf("create with owner = %d %s", r.status, r.body)
+	}
+	es := ts.events("acme", 0)
+	if len(es) != 2 || es[0].Event != "org.created" || es[1].Event != "member.invited" {
+		t.Errorf("creation logged %+v", es)
+	}
+	check(t, "accept", ts.accept(o.OwnerInvitation.Token, "Owner", "correct horse battery staple"), 200, "")
+	r, owner := ts.login("owner@example.com", "correct horse battery staple", "")
+	check(t, "owner signs in", r, 200, "")
+	check(t, "owner reads events", ts.do(owner.as(request{method: "GET", path: "/v1/orgs/acme/events"})), 200, "")
+
+	if got := ts.do(request{method: "GET", path: "/v1/orgs/acme", token: platformToken}); strings.Contains(string(got.body), "owner_invitation") {
+		t.Errorf("GET shows the invitation: %s", got.body)
+	}
+	r = ts.do(request{method: "POST", path: "/v1/orgs", token: platformToken, body: `{"id":"b","name":"B","plan":"free","owner_email":"not an email"}`})
+	check(t, "bad owner email", r, 400, "invalid_field")
+	if r.err.Field != "owner_email" {
+		t.Errorf("bad owner email: field %q", r.err.Field)
+	}
+	check(t, "no org after a bad owner email", ts.do(request{method: "GET", path: "/v1/orgs/b", token: platformToken}), 404, "not_found")
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,7 @@ type Server struct {
 	limits *limiter
 	// accounts and addresses count failed sign-ins.
 	accounts, addresses *auth.Throttle
+	hashing             chan struct{} // a slot per password being hashed (hashing.go)
 	metrics             *Metrics
 	mux                 *http.ServeMux
 
@@ -110,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 		limits:    newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		accounts:  auth.NewThrottle(accountFailures, loginWindow, cfg.Now),
 		addresses: auth.NewThrottle(addressFailures, loginWindow, cfg.Now),
+		hashing:   make(chan struct{}, runtime.GOMAXPROCS(0)),
 		metrics:   cfg.Metrics,
 		mux:       http.NewServeMux(),
 		known:     map[string]bool{},
