@@ -30,16 +30,22 @@ func ParseScopes(names []string) ([]Scope, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("at least one scope is needed (one of %v)", Scopes)
 	}
-	out := make([]Scope, 0, len(names))
+	return parseNames(names, Scopes, "scope")
+}
+
+// parseNames validates names as members of known, in order, without
+// repeats.
+func parseNames[T ~string](names []string, known []T, what string) ([]T, error) {
+	out := make([]T, 0, len(names))
 	for _, n := range names {
-		s := Scope(n)
-		if !slices.Contains(Scopes, s) {
-			return nil, fmt.Errorf("unknown scope %q (scopes are %v)", n, Scopes)
+		v := T(n)
+		if !slices.Contains(known, v) {
+			return nil, fmt.Errorf("unknown %s %q (%ss are %v)", what, n, what, known)
 		}
-		if slices.Contains(out, s) {
-			return nil, fmt.Errorf("scope %q given twice", n)
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("%s %q given twice", what, n)
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // A Permission is something a caller may do in an organization. People
 // get permissions from their role; API keys from their scopes, which map
@@ -54,18 +51,7 @@ func BuiltinPermissions(role string) ([]Permission, bool) {
 // ParsePermissions validates names as permissions a role may grant, in
 // order, without repeats. None is allowed: a role that grants nothing.
 func ParsePermissions(names []string) ([]Permission, error) {
-	out := make([]Permission, 0, len(names))
-	for _, n := range names {
-		p := Permission(n)
-		if !slices.Contains(Permissions, p) {
-			return nil, fmt.Errorf("unknown permission %q (permissions are %v)", n, Permissions)
-		}
-		if slices.Contains(out, p) {
-			return nil, fmt.Errorf("permission %q given twice", n)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return parseNames(names, Permissions, "permission")
 }
 
 // scopePermissions is what each API key scope grants.

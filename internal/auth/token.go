@@ -62,12 +62,16 @@ func NewAPIKey(org, name string, scopes []Scope, now time.Time) (string, store.A
 
 // keyID returns the id of the API key token, if token has an API key's
 // form.
-func keyID(token string) (string, bool) {
-	rest, ok := strings.CutPrefix(token, keyPrefix)
+func keyID(token string) (string, bool) { return tokenID(token, keyPrefix, "key_") }
+
+// tokenID returns idPrefix and the id part of token, if token is prefix,
+// an id and a secret: <prefix><16 base32>_<32 base32>.
+func tokenID(token, prefix, idPrefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' || !isB32(rest[:idLen]) || !isB32(rest[idLen+1:]) {
 		return "", false
 	}
-	return "key_" + rest[:idLen], true
+	return idPrefix + rest[:idLen], true
 }
 
 // ValidKeyID reports whether id has the form of an API key id.
@@ -126,13 +130,7 @@ func NewViewerToken(org, subject string, perms []Permission, now time.Time, ttl 
 
 // viewerID returns the id of the viewer token, if token has a viewer
 // token's form.
-func viewerID(token string) (string, bool) {
-	rest, ok := strings.CutPrefix(token, viewerPrefix)
-	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' || !isB32(rest[:idLen]) || !isB32(rest[idLen+1:]) {
-		return "", false
-	}
-	return "vt_" + rest[:idLen], true
-}
+func viewerID(token string) (string, bool) { return tokenID(token, viewerPrefix, "vt_") }
 
 // ValidViewerID reports whether id has the form of a viewer token id.
 func ValidViewerID(id string) bool {
