@@ -5,6 +5,8 @@
 //	stele server [--addr ADDR] [--data DIR] [--dev]     run the service
 //	stele orgs create|get                               manage organizations (platform token)
 //	stele keys create|list|revoke                       manage an organization's API keys
+//	stele members invite|list                           invite and list an organization's members
+//	stele viewer-token --subject S [--ttl 15m]          mint a viewer token, print its page's URL
 //	stele events send|list                              send events (stdin or flags), list them
 //	stele search 'QUERY' [--since 7d] [--output csv]    search events
 //	stele tail                                          stream new events as they arrive
@@ -44,6 +46,8 @@ var commands = []command{
 	{"checkpoint", "print an organization's latest signed checkpoint", runCheckpoint},
 	{"orgs", "manage organizations (orgs create | orgs get)", runOrgs},
 	{"keys", "manage API keys (keys create | keys list | keys revoke)", runKeys},
+	{"members", "invite and list members (members invite | members list)", runMembers},
+	{"viewer-token", "mint a viewer token that shows the audit-log page to a platform's user", runViewerToken},
 	{"verify", "check a log: offline from a data directory, or online against a server", runVerify},
 	{"bench", "load-test a server with realistic events", runBench},
 	{"keygen", "write a new checkpoint signing key", runKeygen},

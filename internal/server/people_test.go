@@ -480,3 +480,59 @@ func TestOrgOwner(t *testing.T) {
 	}
 	check(t, "no org after a bad owner email", ts.do(request{method: "GET", path: "/v1/orgs/b", token: platformToken}), 404, "not_found")
 }
+
+// TestSDKPeople drives members, roles and viewer tokens through the Go
+// SDK, as a platform would with its token.
+func TestSDKPeople(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := t.Context()
+	p := ts.platform
+	o, err := p.CreateOrg(ctx, client.OrgCreate{ID: "acme", Name: "Acme", Plan: "enterprise", OwnerEmail: "owner@example.com"})
+	if err != nil || o.OwnerInvitation == nil {
+		t.Fatalf("CreateOrg = %+v, %v", o, err)
+	}
+	check(t, "accept", ts.accept(o.OwnerInvitation.Token, "Owner", "correct horse battery staple"), 200, "")
+	if _, err := p.CreateRole(ctx, "acme", client.RoleCreate{Name: "auditor", Permissions: []string{"audit.read"}}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := p.Invite(ctx, "acme", client.InvitationCreate{Email: "dave@example.com", Role: "auditor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "accept", ts.accept(inv.Token, "Dave", "correct horse battery staple"), 200, "")
+	ms, err := p.Members(ctx, "acme")
+	if err != nil || len(ms) != 2 || ms[1].Email != "dave@example.com" || ms[1].Role != "auditor" {
+		t.Fatalf("Members = %+v, %v", ms, err)
+	}
+	if m, err := p.SetRole(ctx, "acme", ms[1].ID, "admin"); err != nil || m.Role != "admin" {
+		t.Errorf("SetRole = %+v, %v", m, err)
+	}
+	if _, err := p.SetRole(ctx, "acme", ms[1].ID, "boss"); !isStatus(err, 400) {
+		t.Errorf("SetRole(boss) = %v, want 400", err)
+	}
+	roles, err := p.Roles(ctx, "acme")
+	if err != nil || len(roles) != 4 || roles[3].Name != "auditor" {
+		t.Errorf("Roles = %+v, %v", roles, err)
+	}
+	if err := p.RemoveMember(ctx, "acme", ms[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RemoveMember(ctx, "acme", ms[1].ID); !isStatus(err, 404) {
+		t.Errorf("RemoveMember again = %v, want 404", err)
+	}
+
+	v, err := p.CreateViewerToken(ctx, "acme", client.ViewerTokenCreate{Subject: "user-7", TTL: "10m"})
+	if err != nil || v.Token == "" {
+		t.Fatalf("CreateViewerToken = %+v, %v", v, err)
+	}
+	viewer := ts.client(v.Token)
+	if _, err := viewer.ListEvents(ctx, "acme", client.ListOptions{}); err != nil {
+		t.Errorf("viewer ListEvents: %v", err)
+	}
+	if r, err := p.RevokeViewerToken(ctx, "acme", v.ID); err != nil || r.RevokedAt == nil {
+		t.Fatalf("RevokeViewerToken = %+v, %v", r, err)
+	}
+	if _, err := viewer.ListEvents(ctx, "acme", client.ListOptions{}); !isStatus(err, 401) {
+		t.Errorf("revoked viewer ListEvents = %v, want 401", err)
+	}
+}
