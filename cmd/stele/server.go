@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,11 @@ type serverConfig struct {
 	// for its own share of the organizations (--writers, STELE_WRITERS).
 	// Zero: 4 on PostgreSQL, 1 on SQLite, which writes one at a time.
 	Writers int
+	// TrustedProxies are the addresses or CIDR prefixes, comma-separated,
+	// of the load balancers in front of the server, whose X-Forwarded-For
+	// gives the client's address for the audit trail and sign-in
+	// throttling (--trusted-proxies, STELE_TRUSTED_PROXIES). Default: none.
+	TrustedProxies string
 	// FrameAncestors are the origins, space-separated, that may frame
 	// Stele's pages, such as a platform embedding the audit-log page
 	// (--frame-ancestors, STELE_FRAME_ANCESTORS). Default: none.
@@ -75,6 +81,7 @@ func (c *serverConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 1000, "requests per second per credential (negative: no limit)")
 	fs.BoolVar(&c.Dev, "dev", false, "seed a demo organization with realistic events")
 	fs.IntVar(&c.Writers, "writers", 0, "batch transactions at once, each for a share of the organizations (0: 4 on PostgreSQL, 1 on SQLite)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers' addresses or CIDR prefixes, comma-separated, whose X-Forwarded-For is believed")
 	fs.StringVar(&c.FrameAncestors, "frame-ancestors", "", "origins that may frame Stele's pages, space-separated (e.g. https://app.example.com)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
@@ -121,10 +128,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	baseURL := "http://" + ln.Addr().String()
+	proxies, err := parsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	srv, err := server.New(server.Config{
 		Store: st, Ledger: led, PlatformToken: token, Log: log,
 		RateLimit: cfg.RateLimit, Metrics: metrics, BaseURL: baseURL,
-		FrameAncestors: strings.Fields(cfg.FrameAncestors),
+		FrameAncestors: strings.Fields(cfg.FrameAncestors), TrustedProxies: proxies,
 	})
 	if err != nil {
 		return err
@@ -287,4 +298,26 @@ func platformToken(data string, stdout io.Writer) (string, error) {
 	}
 	fmt.Fprintf(stdout, "stele: created a platform token in %s\n", path)
 	return t, nil
+}
+
+// parsePrefixes reads a comma-separated list of addresses (a prefix of
+// their whole length) and CIDR prefixes.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -26,7 +26,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if err := password.Check(in.New); err != nil {
 		return invalid("new_password", err.Error())
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	u, err := s.user(r.Context(), c.session.UserID)
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"net"
+	"net/netip"
 	"net/http"
 	"strings"
 	"time"
@@ -32,7 +32,7 @@ func (s *Server) record(r *http.Request, org string, actor verify.Actor, typ str
 		Event:     typ,
 		Target:    target,
 		Details:   details,
-		IP:        clientIP(r),
+		IP:        s.clientIP(r),
 		UserAgent: headerText(r.UserAgent(), event.MaxStringSize),
 	}
 	b, err := json.Marshal(e)
@@ -60,13 +60,42 @@ func (s *Server) recordAll(r *http.Request, orgs []string, actor verify.Actor, t
 	return nil
 }
 
-// clientIP is the address the request came from.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the address the request came from: its peer's, or, when
+// the peer is a trusted proxy, the last address in X-Forwarded-For that
+// is not one (proxies append the address they got the request from, so
+// what is left of the trusted ones is the client's own claim, and may
+// be forged).
+func (s *Server) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return ""
 	}
-	return host
+	ip := peer.Addr().Unmap()
+	if !s.trusted(ip) {
+		return ip.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing left of it
+		}
+		ip = hop.Unmap()
+		if !s.trusted(ip) {
+			break
+		}
+	}
+	return ip.String()
+}
+
+// trusted reports whether ip is one of the configured proxies.
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerText makes a header value fit to log: valid UTF-8, no control

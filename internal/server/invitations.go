@@ -151,7 +151,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 
 // proveAccount checks that password is u's, as signing in does.
 func (s *Server) proveAccount(r *http.Request, u store.User, pw string) error {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if in.Email == "" && in.Password == "" {
 		return s.finishLogin(w, r, ip, in.TOTP)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
@@ -40,6 +41,10 @@ type Config struct {
 	Metrics *Metrics
 	// BaseURL is where clients reach the server, for links it hands out.
 	BaseURL string
+	// TrustedProxies are the load balancers and proxies in front of the
+	// server, whose X-Forwarded-For tells the client's address; none by
+	// default, when the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 	// FrameAncestors are the origins that may frame Stele's pages, such
 	// as a platform embedding the audit-log page with a viewer token
 	// ("https://app.example.com"); none may by default.

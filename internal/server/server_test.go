@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ type serverOpts struct {
 	frames    []string                      // Config.FrameAncestors
 	log       *slog.Logger                  // Config.Log
 	dir       string                        // where the store is (default: a temporary directory)
+	trusted   []netip.Prefix                // Config.TrustedProxies
 }
 
 func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
@@ -75,7 +77,7 @@ func newTestServer(t testing.TB, opts ...serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Store: led0, Ledger: led, PlatformToken: platformToken,
-		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Metrics: m, FrameAncestors: o.frames, Log: o.log})
+		RateLimit: o.rateLimit, RateBurst: o.rateBurst, Metrics: m, FrameAncestors: o.frames, Log: o.log, TrustedProxies: o.trusted})
 	if err != nil {
 		t.Fatal(err)
 	}
