@@ -11,11 +11,15 @@ import (
 
 // An Org is an organization Stele serves.
 type Org struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Plan      string    `json:"plan"`      // free, developer, startup, professional, enterprise
-	TimeZone  string    `json:"time_zone"` // IANA name
-	CreatedAt time.Time `json:"created_at"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Plan     string `json:"plan"`      // free, developer, startup, professional, enterprise
+	TimeZone string `json:"time_zone"` // IANA name
+	// RetentionDays is how long events stay viewable: the organization's
+	// choice within its plan's bounds, or the plan's default; 0 on plans
+	// without audit logs.
+	RetentionDays int       `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
 	// OwnerInvitation is set in the answer to a creation that named an
 	// owner: the invitation to send them.
 	OwnerInvitation *Invitation `json:"owner_invitation,omitempty"`
@@ -37,6 +41,10 @@ type OrgUpdate struct {
 	Name     *string `json:"name,omitempty"`
 	Plan     *string `json:"plan,omitempty"`
 	TimeZone *string `json:"time_zone,omitempty"`
+	// RetentionDays sets how long events stay viewable: 1 to the plan's
+	// maximum (90 days on professional, 2555 on enterprise), or 0 for the
+	// plan's default.
+	RetentionDays *int `json:"retention_days,omitempty"`
 }
 
 // An APIKey is an organization's credential. Key is set only in the answer

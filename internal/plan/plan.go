@@ -58,3 +58,17 @@ func WithAuditLogs() string {
 	}
 	return ""
 }
+
+// RetentionDays returns how many days events stay viewable for an
+// organization on p that chose days (0: the plan's default): the choice
+// within the plan's bounds, none on a plan without audit logs.
+func (p Plan) RetentionDays(days int) int {
+	if !p.AuditLogs {
+		return 0
+	}
+	maxDays := int(p.MaxRetention / day)
+	if days <= 0 {
+		return int(p.Retention / day)
+	}
+	return min(days, maxDays)
+}

@@ -34,3 +34,25 @@ func TestLookup(t *testing.T) {
 		t.Errorf("len(Names()) = %d, want 5", got)
 	}
 }
+
+func TestRetentionDays(t *testing.T) {
+	for _, tt := range []struct {
+		plan string
+		days int
+		want int
+	}{
+		{"free", 0, 0},
+		{"startup", 365, 0},
+		{"professional", 0, 90},
+		{"professional", 30, 30},
+		{"professional", 365, 90}, // a choice made on a bigger plan
+		{"enterprise", 0, 730},
+		{"enterprise", 2555, 2555},
+		{"enterprise", 9999, 2555},
+	} {
+		p, _ := Lookup(tt.plan)
+		if got := p.RetentionDays(tt.days); got != tt.want {
+			t.Errorf("%s.RetentionDays(%d) = %d, want %d", tt.plan, tt.days, got, tt.want)
+		}
+	}
+}

@@ -93,10 +93,11 @@ func TestOrgs(t *testing.T) {
 	if o2, _ := admin.Org(ctx, "acme"); *o2 != *o {
 		t.Errorf("Org after update = %+v, want %+v", o2, o)
 	}
-	// Both changes are logged, settings and billing apart, old and new.
+	// Both changes are logged, settings and billing apart, old and new,
+	// and the shorter retention the smaller plan brings.
 	events := ts.events("acme", size)
-	if len(events) != 2 {
-		t.Fatalf("%d events logged by the update, want 2", len(events))
+	if len(events) != 3 {
+		t.Fatalf("%d events logged by the update, want 3", len(events))
 	}
 	byType := map[string]string{}
 	for _, e := range events {
@@ -106,15 +107,16 @@ func TestOrgs(t *testing.T) {
 		}
 	}
 	if byType["org.billing_updated"] != `{"new_plan":"professional","old_plan":"enterprise"}` ||
-		byType["org.settings_changed"] != `{"new_time_zone":"Europe/Paris","old_time_zone":"UTC"}` {
+		byType["org.settings_changed"] != `{"new_time_zone":"Europe/Paris","old_time_zone":"UTC"}` ||
+		byType["retention.changed"] != `{"new_days":90,"old_days":730}` {
 		t.Errorf("update logged %v", byType)
 	}
 	// An update that changes nothing logs nothing.
 	if _, err := ts.platform.UpdateOrg(ctx, "acme", client.OrgUpdate{Plan: &plan}); err != nil {
 		t.Fatal(err)
 	}
-	if n := ts.treeSize("acme"); n != size+2 {
-		t.Errorf("tree size after a no-op update = %d, want %d", n, size+2)
+	if n := ts.treeSize("acme"); n != size+3 {
+		t.Errorf("tree size after a no-op update = %d, want %d", n, size+3)
 	}
 }
 

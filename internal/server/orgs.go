@@ -109,6 +109,16 @@ func (s *Server) updateOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := checkOrg(o); err != nil {
 		return err
 	}
+	retention := map[string]any{}
+	if in.RetentionDays != nil {
+		if err := checkRetention(o.Plan, *in.RetentionDays); err != nil {
+			return err
+		}
+		o.RetentionDays = *in.RetentionDays
+	}
+	if before, after := retentionDays(old), retentionDays(o); before != after {
+		retention["old_days"], retention["new_days"] = before, after
+	}
 	target := &client.Target{Type: "organization", ID: o.ID, Name: o.Name}
 	if len(settings) > 0 {
 		if err := s.audit(r, c, "org.settings_changed", target, settings); err != nil {
@@ -117,6 +127,11 @@ func (s *Server) updateOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	if len(billing) > 0 {
 		if err := s.audit(r, c, "org.billing_updated", target, billing); err != nil {
+			return err
+		}
+	}
+	if len(retention) > 0 {
+		if err := s.audit(r, c, "retention.changed", target, retention); err != nil {
 			return err
 		}
 	}
@@ -159,7 +174,26 @@ func checkName(field, name string) error {
 }
 
 func orgJSON(o store.Org) client.Org {
-	return client.Org{ID: o.ID, Name: o.Name, Plan: o.Plan, TimeZone: o.TimeZone, CreatedAt: o.CreatedAt}
+	return client.Org{ID: o.ID, Name: o.Name, Plan: o.Plan, TimeZone: o.TimeZone, RetentionDays: retentionDays(o), CreatedAt: o.CreatedAt}
+}
+
+// retentionDays is how long o's events stay viewable, in days.
+func retentionDays(o store.Org) int {
+	p, _ := plan.Lookup(o.Plan)
+	return p.RetentionDays(o.RetentionDays)
+}
+
+// checkRetention validates a choice of retention on plan name.
+func checkRetention(name string, days int) error {
+	p, _ := plan.Lookup(name)
+	maxDays := int(p.MaxRetention / (24 * time.Hour))
+	switch {
+	case !p.AuditLogs:
+		return invalid("retention_days", fmt.Sprintf("the %s plan has no audit logs to keep; the %s plan and above have", name, plan.WithAuditLogs()))
+	case days < 0 || days > maxDays:
+		return invalid("retention_days", fmt.Sprintf("the %s plan keeps events 1 to %d days (0: its default)", name, maxDays))
+	}
+	return nil
 }
 
 // org reads a registered organization.
