@@ -18,8 +18,10 @@ type Org struct {
 	// RetentionDays is how long events stay viewable: the organization's
 	// choice within its plan's bounds, or the plan's default; 0 on plans
 	// without audit logs.
-	RetentionDays int       `json:"retention_days"`
-	CreatedAt     time.Time `json:"created_at"`
+	RetentionDays int `json:"retention_days"`
+	// RequireMFA says members must have MFA to act in the organization.
+	RequireMFA bool      `json:"require_mfa"`
+	CreatedAt  time.Time `json:"created_at"`
 	// OwnerInvitation is set in the answer to a creation that named an
 	// owner: the invitation to send them.
 	OwnerInvitation *Invitation `json:"owner_invitation,omitempty"`
@@ -45,6 +47,9 @@ type OrgUpdate struct {
 	// maximum (90 days on professional, 2555 on enterprise), or 0 for the
 	// plan's default.
 	RetentionDays *int `json:"retention_days,omitempty"`
+	// RequireMFA sets whether members must have MFA to act in the
+	// organization.
+	RequireMFA *bool `json:"require_mfa,omitempty"`
 }
 
 // An APIKey is an organization's credential. Key is set only in the answer

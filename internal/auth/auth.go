@@ -71,9 +71,11 @@ type Principal struct {
 	Perms []Permission
 }
 
-// A User is a signed-in person, as the events they cause name them.
+// A User is a signed-in person, as the events they cause name them, and
+// whether their account has MFA.
 type User struct {
 	ID, Email, Name string
+	MFA             bool
 }
 
 // Can reports whether p may do perm in org.

@@ -26,9 +26,14 @@ const (
 	PendingTTL = 5 * time.Minute
 )
 
-// ErrNotMember means a person is not a member of the organization, which
-// therefore does not exist for them.
-var ErrNotMember = errors.New("auth: not a member")
+var (
+	// ErrNotMember means a person is not a member of the organization,
+	// which therefore does not exist for them.
+	ErrNotMember = errors.New("auth: not a member")
+	// ErrMFARequired means the organization requires MFA of its members,
+	// and the person has none.
+	ErrMFARequired = errors.New("auth: the organization requires MFA")
+)
 
 // NewSession returns a new session token and the session to store for
 // it.
@@ -82,23 +87,29 @@ func (a *Authenticator) Session(ctx context.Context, token string) (*Principal, 
 	case !a.now().Before(s.ExpiresAt):
 		return nil, store.Session{}, ErrUnauthenticated
 	}
-	return &Principal{User: &User{ID: u.ID, Email: u.Email, Name: u.Name}}, s, nil
+	return &Principal{User: &User{ID: u.ID, Email: u.Email, Name: u.Name, MFA: u.MFASecret != nil}}, s, nil
 }
 
 // InOrg returns p acting in org: for a person, with their role there and
-// its permissions, or ErrNotMember; others as they are.
+// its permissions, or ErrNotMember, or ErrMFARequired if the organization
+// requires MFA and they have none; others as they are.
 func (a *Authenticator) InOrg(ctx context.Context, p *Principal, org string) (*Principal, error) {
 	if p.User == nil {
 		return p, nil
 	}
 	var role string
 	var perms []Permission
+	var requireMFA bool
 	err := a.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
 		m, err := r.Member(ctx, org, p.User.ID)
 		if err != nil {
 			return err
 		}
-		role = m.Role
+		o, err := r.Org(ctx, org)
+		if err != nil {
+			return err
+		}
+		role, requireMFA = m.Role, o.RequireMFA
 		perms, err = RolePermissions(ctx, r, org, role)
 		return err
 	})
@@ -107,6 +118,8 @@ func (a *Authenticator) InOrg(ctx context.Context, p *Principal, org string) (*P
 		return nil, ErrNotMember
 	case err != nil:
 		return nil, fmt.Errorf("couldn't read membership: %w", err)
+	case requireMFA && !p.User.MFA:
+		return nil, ErrMFARequired
 	}
 	return &Principal{User: p.User, Org: org, Role: role, Perms: perms}, nil
 }

@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 

@@ -105,6 +105,10 @@ func (s *Server) updateOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	change(settings, "name", &o.Name, in.Name)
 	change(settings, "time_zone", &o.TimeZone, in.TimeZone)
+	if in.RequireMFA != nil && *in.RequireMFA != o.RequireMFA {
+		settings["old_require_mfa"], settings["new_require_mfa"] = o.RequireMFA, *in.RequireMFA
+		o.RequireMFA = *in.RequireMFA
+	}
 	change(billing, "plan", &o.Plan, in.Plan)
 	if err := checkOrg(o); err != nil {
 		return err
@@ -174,7 +178,8 @@ func checkName(field, name string) error {
 }
 
 func orgJSON(o store.Org) client.Org {
-	return client.Org{ID: o.ID, Name: o.Name, Plan: o.Plan, TimeZone: o.TimeZone, RetentionDays: retentionDays(o), CreatedAt: o.CreatedAt}
+	return client.Org{ID: o.ID, Name: o.Name, Plan: o.Plan, TimeZone: o.TimeZone, RetentionDays: retentionDays(o),
+		RequireMFA: o.RequireMFA, CreatedAt: o.CreatedAt}
 }
 
 // retentionDays is how long o's events stay viewable, in days.

@@ -536,3 +536,33 @@ func TestSDKPeople(t *testing.T) {
 		t.Errorf("revoked viewer ListEvents = %v, want 401", err)
 	}
 }
+
+// TestRequireMFA checks an organization's MFA requirement: a member
+// without MFA can do nothing in it but enroll, and can once enrolled.
+func TestRequireMFA(t *testing.T) {
+	ts := newTestServer(t)
+	ts.org("acme", "enterprise")
+	ts.org("other", "enterprise")
+	alice := ts.join("acme", "alice@example.com", "owner", nil)
+	tok := ts.invite("other", "alice@example.com", "owner", nil)
+	check(t, "join other", ts.accept(tok, "", "correct horse battery staple"), 200, "")
+	r := ts.do(request{method: "PATCH", path: "/v1/orgs/acme", token: platformToken, body: `{"require_mfa":true}`})
+	if r.status != 200 || !strings.Contains(string(r.body), `"require_mfa":true`) {
+		t.Fatalf("require MFA = %d %s", r.status, r.body)
+	}
+	ts.checkLogged("acme", "org.settings_changed", "", `"new_require_mfa":true`, `"old_require_mfa":false`)
+	check(t, "events without MFA", ts.do(alice.as(request{method: "GET", path: "/v1/orgs/acme/events"})), 403, "mfa_enrollment_required")
+	check(t, "org without MFA", ts.do(alice.as(request{method: "GET", path: "/v1/orgs/acme"})), 403, "mfa_enrollment_required")
+	check(t, "another org without MFA", ts.do(alice.as(request{method: "GET", path: "/v1/orgs/other/events"})), 200, "")
+	check(t, "me without MFA", ts.do(alice.as(request{method: "GET", path: "/v1/me"})), 200, "")
+	r = ts.do(alice.as(request{method: "POST", path: "/v1/auth/mfa/enroll"}))
+	var enr client.MFAEnrollment
+	if r.status != 200 || json.Unmarshal(r.body, &enr) != nil {
+		t.Fatalf("enroll = %d %s", r.status, r.body)
+	}
+	secret, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(enr.Secret)
+	check(t, "confirm", ts.do(alice.as(request{method: "POST", path: "/v1/auth/mfa/confirm", body: `{"code":"` + totp.Code(secret, time.Now()) + `"}`})), 200, "")
+	check(t, "events with MFA", ts.do(alice.as(request{method: "GET", path: "/v1/orgs/acme/events"})), 200, "")
+	// Keys and the platform are not people: the requirement is not theirs.
+	check(t, "platform", ts.do(request{method: "GET", path: "/v1/orgs/acme/events", token: platformToken}), 200, "")
+}

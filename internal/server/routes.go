@@ -157,6 +157,10 @@ func (s *Server) admit(r *http.Request, rt route) (*call, error) {
 		if errors.Is(err, auth.ErrNotMember) {
 			return nil, errNotFound
 		}
+		if errors.Is(err, auth.ErrMFARequired) {
+			return nil, &apiError{status: http.StatusForbidden, code: "mfa_enrollment_required",
+				message: "this organization requires MFA of its members: enroll with POST /v1/auth/mfa/enroll and confirm"}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -9,14 +9,16 @@ import (
 // without one (the ledger creates logs on first append); the service only
 // serves registered organizations.
 type Org struct {
-	ID        string
-	Name      string
-	Plan      string // one of the plan names the service knows
-	TimeZone  string // IANA name, such as "Europe/Paris"; "UTC" by default
+	ID       string
+	Name     string
+	Plan     string // one of the plan names the service knows
+	TimeZone string // IANA name, such as "Europe/Paris"; "UTC" by default
 	// RetentionDays is how long events stay viewable, in days, as the
 	// organization chose within its plan's bounds; 0: the plan's default.
 	RetentionDays int
-	CreatedAt time.Time
+	// RequireMFA says members must have MFA to act in the organization.
+	RequireMFA bool
+	CreatedAt  time.Time
 }
 
 // An APIKey is an organization's credential. Only a hash of the secret
@@ -46,8 +48,8 @@ type OrgWriter interface {
 	// CreateOrg registers o, creating its empty log if it has none. An
 	// organization already registered is ErrConflict.
 	CreateOrg(ctx context.Context, o Org) error
-	// UpdateOrg replaces the name, plan, time zone and retention of a
-	// registered organization (not its CreatedAt), or returns ErrNotFound.
+	// UpdateOrg replaces the name, plan, time zone, retention and MFA
+	// requirement of a registered organization (not its CreatedAt), or returns ErrNotFound.
 	UpdateOrg(ctx context.Context, o Org) error
 	// CreateAPIKey stores k. ErrNotFound if k.Org is not registered,
 	// ErrConflict if a key with k.ID exists.

@@ -17,8 +17,8 @@ import (
 func (r *reader) Org(ctx context.Context, id string) (store.Org, error) {
 	var o store.Org
 	var created int64
-	err := r.tx.QueryRow(ctx, `SELECT id, name, plan, time_zone, retention_days, created_at FROM orgs
-		WHERE id = $1 AND created_at IS NOT NULL`, id).Scan(&o.ID, &o.Name, &o.Plan, &o.TimeZone, &o.RetentionDays, &created)
+	err := r.tx.QueryRow(ctx, `SELECT id, name, plan, time_zone, retention_days, require_mfa, created_at FROM orgs
+		WHERE id = $1 AND created_at IS NOT NULL`, id).Scan(&o.ID, &o.Name, &o.Plan, &o.TimeZone, &o.RetentionDays, &o.RequireMFA, &created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Org{}, fmt.Errorf("couldn't read organization %q: %w", id, store.ErrNotFound)
 	}
@@ -87,13 +87,13 @@ func (t *tx) CreateOrg(ctx context.Context, o store.Org) error {
 	}
 	// Registers the log that exists, or creates it; no row if the
 	// organization is registered already.
-	err = t.tx.QueryRow(ctx, `INSERT INTO orgs (id, name, plan, time_zone, created_at, retention_days)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	err = t.tx.QueryRow(ctx, `INSERT INTO orgs (id, name, plan, time_zone, created_at, retention_days, require_mfa)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, plan = excluded.plan,
 			time_zone = excluded.time_zone, created_at = excluded.created_at,
-			retention_days = excluded.retention_days
+			retention_days = excluded.retention_days, require_mfa = excluded.require_mfa
 		WHERE orgs.created_at IS NULL
-		RETURNING true`, o.ID, o.Name, o.Plan, o.TimeZone, created, o.RetentionDays).Scan(new(bool))
+		RETURNING true`, o.ID, o.Name, o.Plan, o.TimeZone, created, o.RetentionDays, o.RequireMFA).Scan(new(bool))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("couldn't register organization %q: %w", o.ID, store.ErrConflict)
 	}
@@ -106,8 +106,8 @@ func (t *tx) CreateOrg(ctx context.Context, o store.Org) error {
 
 // UpdateOrg updates a registered organization's row.
 func (t *tx) UpdateOrg(ctx context.Context, o store.Org) error {
-	tag, err := t.tx.Exec(ctx, `UPDATE orgs SET name = $2, plan = $3, time_zone = $4, retention_days = $5
-		WHERE id = $1 AND created_at IS NOT NULL`, o.ID, o.Name, o.Plan, o.TimeZone, o.RetentionDays)
+	tag, err := t.tx.Exec(ctx, `UPDATE orgs SET name = $2, plan = $3, time_zone = $4, retention_days = $5, require_mfa = $6
+		WHERE id = $1 AND created_at IS NOT NULL`, o.ID, o.Name, o.Plan, o.TimeZone, o.RetentionDays, o.RequireMFA)
 	if err != nil {
 		return fmt.Errorf("couldn't update organization %q: %w", o.ID, err)
 	}

@@ -14,7 +14,7 @@ import (
 func (r *reader) Org(ctx context.Context, id string) (store.Org, error) {
 	var o store.Org
 	var created int64
-	err := r.stmt(ctx, r.s.org).QueryRowContext(ctx, id).Scan(&o.ID, &o.Name, &o.Plan, &o.TimeZone, &o.RetentionDays, &created)
+	err := r.stmt(ctx, r.s.org).QueryRowContext(ctx, id).Scan(&o.ID, &o.Name, &o.Plan, &o.TimeZone, &o.RetentionDays, &o.RequireMFA, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Org{}, fmt.Errorf("couldn't read organization %q: %w", id, store.ErrNotFound)
 	}
@@ -85,7 +85,7 @@ func (t *tx) CreateOrg(ctx context.Context, o store.Org) error {
 		return fmt.Errorf("couldn't register organization %q: created_at: %w", o.ID, err)
 	}
 	var num int64
-	err = t.stmt(ctx, t.s.registerOrg).QueryRowContext(ctx, o.ID, o.Name, o.Plan, o.TimeZone, created, o.RetentionDays).Scan(&num)
+	err = t.stmt(ctx, t.s.registerOrg).QueryRowContext(ctx, o.ID, o.Name, o.Plan, o.TimeZone, created, o.RetentionDays, o.RequireMFA).Scan(&num)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("couldn't register organization %q: %w", o.ID, store.ErrConflict)
 	}
@@ -97,7 +97,7 @@ func (t *tx) CreateOrg(ctx context.Context, o store.Org) error {
 }
 
 func (t *tx) UpdateOrg(ctx context.Context, o store.Org) error {
-	res, err := t.stmt(ctx, t.s.updateOrg).ExecContext(ctx, o.ID, o.Name, o.Plan, o.TimeZone, o.RetentionDays)
+	res, err := t.stmt(ctx, t.s.updateOrg).ExecContext(ctx, o.ID, o.Name, o.Plan, o.TimeZone, o.RetentionDays, o.RequireMFA)
 	if err != nil {
 		return fmt.Errorf("couldn't update organization %q: %w", o.ID, err)
 	}

@@ -41,7 +41,7 @@ var storeShapes = []struct {
 	{"orgNum", selectOrgNum, nil, "SEARCH orgs USING COVERING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
 	{"Orgs", selectOrgs, nil, "SCAN orgs USING COVERING INDEX sqlite_autoindex_orgs_1", false},
 	{"Org", selectOrg, nil, "SEARCH orgs USING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
-	{"UpdateOrg", updateOrg, []any{"n", "p", "UTC", 0}, "SEARCH orgs USING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
+	{"UpdateOrg", updateOrg, []any{"n", "p", "UTC", 0, false}, "SEARCH orgs USING INDEX sqlite_autoindex_orgs_1 (id=?)", false},
 	{"APIKey", selectAPIKey, nil, "SEARCH api_keys USING PRIMARY KEY (id=?)", false},
 	{"APIKey, its organization", selectAPIKey, nil, "SEARCH orgs USING INTEGER PRIMARY KEY (rowid=?)", false},
 	{"APIKeys", selectAPIKeys, nil, "SEARCH api_keys USING INDEX api_keys_org (org=?)", false},

@@ -109,19 +109,19 @@ const (
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 	// An organization is registered once its created_at is set.
-	selectOrg = `SELECT id, name, plan, time_zone, retention_days, created_at FROM orgs
+	selectOrg = `SELECT id, name, plan, time_zone, retention_days, require_mfa, created_at FROM orgs
 		WHERE id = ? AND created_at IS NOT NULL`
 	// registerOrg creates a registered organization's empty log, or
 	// registers the log that exists; it returns no row if the organization
 	// is registered already.
-	registerOrg = `INSERT INTO orgs (id, tree_size, name, plan, time_zone, created_at, retention_days)
-		VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6)
+	registerOrg = `INSERT INTO orgs (id, tree_size, name, plan, time_zone, created_at, retention_days, require_mfa)
+		VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, plan = excluded.plan,
 			time_zone = excluded.time_zone, created_at = excluded.created_at,
-			retention_days = excluded.retention_days
+			retention_days = excluded.retention_days, require_mfa = excluded.require_mfa
 		WHERE orgs.created_at IS NULL
 		RETURNING num`
-	updateOrg = `UPDATE orgs SET name = ?2, plan = ?3, time_zone = ?4, retention_days = ?5
+	updateOrg = `UPDATE orgs SET name = ?2, plan = ?3, time_zone = ?4, retention_days = ?5, require_mfa = ?6
 		WHERE id = ?1 AND created_at IS NOT NULL`
 
 	apiKeyColumns = `api_keys.id, orgs.id, api_keys.name, api_keys.scopes, api_keys.hash,

@@ -45,7 +45,8 @@ func newKey(org, id string, age int) store.APIKey {
 // sameOrg reports whether got is want, with its time in UTC.
 func sameOrg(got, want store.Org) bool {
 	return got.ID == want.ID && got.Name == want.Name && got.Plan == want.Plan &&
-		got.TimeZone == want.TimeZone && got.RetentionDays == want.RetentionDays && sameTime(got.CreatedAt, want.CreatedAt)
+		got.TimeZone == want.TimeZone && got.RetentionDays == want.RetentionDays &&
+		got.RequireMFA == want.RequireMFA && sameTime(got.CreatedAt, want.CreatedAt)
 }
 
 // sameKey reports whether got is want, with its times in UTC. Scopes
@@ -202,8 +203,9 @@ func testRegister(t *testing.T, open Opener) {
 			Plan:      "enterprise",
 			TimeZone:  "America/Argentina/Buenos_Aires",
 			CreatedAt: before1970,
-			// RetentionDays is kept as registered.
+			// RetentionDays and RequireMFA are kept as registered.
 			RetentionDays: 365,
+			RequireMFA:    true,
 		},
 		{ID: "bare", CreatedAt: time.Unix(0, 1)}, // empty name, plan and time zone
 	}
@@ -296,7 +298,7 @@ func testUpdateOrg(t *testing.T, open Opener) {
 	acme, other := newOrg("acme"), newOrg("other")
 	register(t, s, acme, other)
 	for _, u := range []store.Org{
-		{ID: "acme", Name: "Acme Corporation", Plan: "enterprise", TimeZone: "Asia/Kolkata", RetentionDays: 2555, CreatedAt: base.Add(time.Hour)},
+		{ID: "acme", Name: "Acme Corporation", Plan: "enterprise", TimeZone: "Asia/Kolkata", RetentionDays: 2555, RequireMFA: true, CreatedAt: base.Add(time.Hour)},
 		{ID: "acme", Name: "Ünïcode 名前 \"q\"", Plan: "free", TimeZone: "UTC"},
 		{ID: "acme"}, // empty strings replace too
 		{ID: "acme", Name: "Acme", Plan: "professional", TimeZone: "Europe/Paris", CreatedAt: before1970},
