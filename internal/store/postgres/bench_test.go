@@ -103,3 +103,27 @@ func BenchmarkSearch(b *testing.B) {
 func BenchmarkCounts(b *testing.B) {
 	storetest.BenchCounts(b, searchFixture(b))
 }
+
+// BenchmarkFacets measures facets of the search fixture's organization
+// (see BenchmarkSearch) over the 30 days to noon of its last day: 29
+// whole days from the daily counts, and a half day at each end from the
+// events. BenchmarkCounts' range, to its newest event, may have almost
+// no partial day.
+func BenchmarkFacets(b *testing.B) {
+	db := searchFixture(b)
+	var newest int64
+	if err := db.pool.QueryRow(b.Context(), `SELECT max(ts) FROM events WHERE org = 'acme'`).Scan(&newest); err != nil {
+		b.Fatal(err)
+	}
+	noon := unixNano(newest).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	f := store.Filter{Since: noon.AddDate(0, 0, -30), Until: noon}
+	for b.Loop() {
+		err := db.Read(b.Context(), func(ctx context.Context, r store.Reader) error {
+			_, err := r.Facets(ctx, "acme", f, 10)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

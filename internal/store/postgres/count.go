@@ -94,35 +94,104 @@ const (
 	groupTotal    = 0b1111
 )
 
-// Facets counts in one pass over the events that SQL decides, with the
-// events left to Go added.
+// A facets is Facets' counts as they are added up, by grouping set and
+// value.
+type facets struct {
+	total int64
+	by    map[int]map[string]int64
+}
+
+func newFacets() *facets {
+	fc := &facets{by: map[int]map[string]int64{}}
+	for _, g := range []int{groupCategory, groupEvent, groupActor, groupTarget} {
+		fc.by[g] = map[string]int64{}
+	}
+	return fc
+}
+
+func (fc *facets) result(top int) store.Facets {
+	return store.Facets{
+		Total:      fc.total,
+		Categories: store.Ranked(fc.by[groupCategory], -1),
+		Events:     store.Ranked(fc.by[groupEvent], -1),
+		Actors:     store.Ranked(fc.by[groupActor], top),
+		Targets:    store.Ranked(fc.by[groupTarget], top),
+	}
+}
+
+// Facets counts the whole days of f's range from the daily and hourly
+// counts if its query tests nothing but time, and the rest, or all of
+// it, from the events.
 func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int) (store.Facets, error) {
-	var fc store.Facets
+	f.After, top = nil, max(top, 0)
+	fc := newFacets()
+	lo, hi, ok := f.Narrowed().Bounds()
+	var from, to int64
+	if ok && timeOnly(f.Query) {
+		from, to = wholeDays(lo, hi.TS)
+	}
+	if from >= to {
+		// Nothing else adds to its counts: SQL may cut them to the top.
+		if err := r.facetsOfEvents(ctx, org, f, top, fc); err != nil {
+			return store.Facets{}, wrapCount(err)
+		}
+		return fc.result(top), nil
+	}
+	// The partial days first: topTargets needs their counts.
+	for _, edge := range [][2]int64{{lo, from - 1}, {to, hi.TS}} {
+		if edge[0] > edge[1] {
+			continue
+		}
+		g := f
+		g.Since, g.Until = unixNano(edge[0]), unixNano(edge[1]).Add(1)
+		if err := r.facetsOfEvents(ctx, org, g, -1, fc); err != nil {
+			return store.Facets{}, wrapCount(err)
+		}
+	}
+	if err := r.facetsByDays(ctx, org, from, to, top, fc); err != nil {
+		return store.Facets{}, wrapCount(err)
+	}
+	return fc.result(top), nil
+}
+
+// timeOnly reports whether q tests nothing but time, as positive
+// timestamp terms, which Filter.Narrowed applies.
+func timeOnly(q *query.Query) bool {
+	if q == nil {
+		return true
+	}
+	for _, t := range q.Terms {
+		if t.Field != query.FieldTimestamp || t.Negated {
+			return false
+		}
+	}
+	return true
+}
+
+// facetsOfEvents adds the counts of the events f selects in org's log to
+// fc, in one pass over the events that SQL decides, with the events left
+// to Go added. SQL cuts the actors and targets it counts to the top
+// limit, unless limit is negative; it can't if Go counts some.
+func (r *reader) facetsOfEvents(ctx context.Context, org string, f store.Filter, limit int, fc *facets) error {
 	c, err := r.counting(ctx, org, f)
 	if err != nil || c == nil {
-		return fc, wrapCount(err)
-	}
-	// The events Go counts first: if there are any, SQL can't cut the
-	// actors and targets to the top ones.
-	extra := map[int]map[string]int64{}
-	for _, g := range []int{groupCategory, groupEvent, groupActor, groupTarget} {
-		extra[g] = map[string]int64{}
+		return err
 	}
 	err = r.each(ctx, org, c, func(e *store.Event) {
-		fc.Total++
-		extra[groupCategory][e.Category]++
-		extra[groupEvent][e.Event]++
-		extra[groupActor][actorKey(e.Actor)]++
-		extra[groupTarget][targetKey(e.Target)]++
+		fc.total++
+		fc.by[groupCategory][e.Category]++
+		fc.by[groupEvent][e.Event]++
+		fc.by[groupActor][actorKey(e.Actor)]++
+		fc.by[groupTarget][targetKey(e.Target)]++
+		limit = -1
 	})
 	if err != nil {
-		return fc, wrapCount(err)
+		return err
 	}
-	limit := int64(math.MaxInt32)
-	if fc.Total == 0 {
-		limit = int64(max(top, 0))
+	if limit < 0 {
+		limit = math.MaxInt32
 	}
-	// One pass over the events: every facet is a grouping set, ranked.
+	// Every facet is a grouping set, ranked.
 	sql := `SELECT g, v, n FROM (
 		SELECT g, v, n, row_number() OVER (PARTITION BY g ORDER BY n DESC, v) AS rank FROM (
 			SELECT GROUPING(category, event, a, t) AS g, coalesce(category, event, a, t) AS v, count(*) AS n
@@ -132,29 +201,22 @@ func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int
 		) c WHERE g = ` + fmt.Sprint(groupTotal) + ` OR v <> ''
 	) r WHERE g IN (` + fmt.Sprint(groupCategory, ",", groupEvent, ",", groupTotal) + `) OR rank <= $` +
 		fmt.Sprint(len(c.args)+1)
-	rows, err := r.tx.Query(ctx, sql, append(c.args, limit)...)
+	rows, err := r.tx.Query(ctx, sql, append(c.args, int64(limit))...)
 	if err != nil {
-		return fc, wrapCount(err)
+		return err
 	}
 	var g int
 	var v *string
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&g, &v, &n}, func() error {
 		if g == groupTotal {
-			fc.Total += n
+			fc.total += n
 		} else if v != nil {
-			extra[g][*v] += n
+			fc.by[g][*v] += n
 		}
 		return nil
 	})
-	if err != nil {
-		return fc, wrapCount(err)
-	}
-	fc.Categories = store.Ranked(extra[groupCategory], -1)
-	fc.Events = store.Ranked(extra[groupEvent], -1)
-	fc.Actors = store.Ranked(extra[groupActor], top)
-	fc.Targets = store.Ranked(extra[groupTarget], top)
-	return fc, nil
+	return err
 }
 
 // Histogram counts by bucket and category: from the hourly counts when

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,9 +19,14 @@ import (
 // and reused by later runs. A kept fixture is complete once its table
 // fixture_complete names its shape, written last; one without is dropped
 // and built again. Either way the store is at rest when returned (see
-// settle).
+// settle). $STELE_SEARCH_ACME, a number of events, resizes the default
+// shape's organization: a fixture larger than 300k that still builds in
+// minutes (1,000,000, the largest organization of 10m, in about ten).
 func searchFixture(b *testing.B) *DB {
 	shape, keep := storetest.SearchFixture(b)
+	if n, err := strconv.Atoi(os.Getenv("STELE_SEARCH_ACME")); err == nil && shape.Others == 0 {
+		shape.Name, shape.Acme = "acme_"+strconv.Itoa(n), n
+	}
 	if keep == "" {
 		db := openTest(b, newSchema(b))
 		buildFixture(b, db, shape)

@@ -48,6 +48,8 @@
 //	actors         (org, text, key)              org
 //	targets        (org, text, key)              org
 //	event_hours    (org, hour, category, event)  org
+//	actor_days     (org, day, actor)             org
+//	target_days    (org, day, target)            org
 //	events_text    (org, seq)                    org
 //	text_indexed   (org)                         org
 //	text_trigrams  (org, trigram)                org
@@ -84,7 +86,11 @@
 // the name (expression indexes, partial: no entry without a key).
 // event_types, actors and targets list each organization's distinct
 // values under the texts a search names them by, with their index keys
-// (distinct.go); event_hours counts events by hour and type (hours.go).
+// (distinct.go); event_hours counts events by hour and type (hours.go),
+// actor_days and target_days by UTC day and actor or target key
+// (days.go), kept by Append in the batch's transaction. Unlike events,
+// the counts aren't partitioned: a row counts many events, and reads
+// find an organization's days by the primary key.
 // events_text holds the free text of each event, Go-lowercased, under a
 // GIN trigram index led by org; text_indexed is each organization's mark,
 // the highest seq indexed; text_trigrams counts each organization's events
@@ -104,7 +110,8 @@
 // NULL: details terms, and free text that details may hold. Case folding
 // is Go's, exactly. List reads the events that are not FALSE and tests
 // each with query.Match; Facets and Histogram count in SQL those that are
-// TRUE and in Go those that are NULL (count.go). A positive term on the
+// TRUE and in Go those that are NULL (count.go), but add up the counts of
+// whole hours or days where the query allows. A positive term on the
 // event type or category, the actor or the target drives a search when
 // the distinct values name few enough index keys (drive.go): it reads each
 // key's index newest first, as far as the page goes, in one UNION ALL arm
