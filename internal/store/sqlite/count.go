@@ -281,6 +281,9 @@ func whole(f store.Filter, width time.Duration) (from, to int64, rest []store.Fi
 	if !ok {
 		return 0, 0, nil
 	}
+	// The first period Unix nanoseconds hold whole: floorTo overflows
+	// before it, as for a range without a start.
+	lo = max(lo, math.MinInt64/int64(width)*int64(width))
 	from, to = floorTo(lo, width), floorTo(hi.TS, width)
 	if from < lo {
 		from += int64(width)

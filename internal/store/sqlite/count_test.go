@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -105,6 +106,35 @@ func TestTopTargets(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// TestWhole checks the whole periods a range holds, up to the ends of
+// what Unix nanoseconds hold: a range without a start or an end still
+// has whole periods, for the rollups to count.
+func TestWhole(t *testing.T) {
+	day := 24 * time.Hour
+	d0 := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name         string
+		since, until time.Time
+		from, to     time.Time // zero: no whole period
+	}{
+		{"whole days", d0, d0.AddDate(0, 0, 3), d0, d0.AddDate(0, 0, 3)},
+		{"cut days", d0.Add(time.Hour), d0.AddDate(0, 0, 3).Add(time.Hour), d0.AddDate(0, 0, 1), d0.AddDate(0, 0, 3)},
+		{"within a day", d0.Add(time.Hour), d0.Add(2 * time.Hour), time.Time{}, time.Time{}},
+		{"no start", time.Time{}, d0, time.Unix(0, math.MinInt64/int64(day)*int64(day)), d0},
+	} {
+		from, to, rest := whole(store.Filter{Since: tt.since, Until: tt.until}, day)
+		if tt.from.IsZero() {
+			if from < to || len(rest) != 1 {
+				t.Errorf("%s: whole = %d..%d, %d rest; want none", tt.name, from, to, len(rest))
+			}
+			continue
+		}
+		if from != tt.from.UnixNano() || to != tt.to.UnixNano() || len(rest) != 2 {
+			t.Errorf("%s: whole = %v..%v (%d rest), want %v..%v", tt.name, time.Unix(0, from).UTC(), time.Unix(0, to).UTC(), len(rest), tt.from, tt.to)
 		}
 	}
 }
