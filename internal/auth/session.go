@@ -111,6 +111,9 @@ func (a *Authenticator) InOrg(ctx context.Context, p *Principal, org string) (*P
 		}
 		role, requireMFA = m.Role, o.RequireMFA
 		perms, err = RolePermissions(ctx, r, org, role)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // a custom role that no longer exists grants nothing
+		}
 		return err
 	})
 	switch {
@@ -125,16 +128,13 @@ func (a *Authenticator) InOrg(ctx context.Context, p *Principal, org string) (*P
 }
 
 // RolePermissions returns what role grants in org: a built-in role's
-// permissions, or a custom role's; a custom role that no longer exists
-// grants nothing.
+// permissions, or a custom role's; store.ErrNotFound if org has no such
+// role.
 func RolePermissions(ctx context.Context, r store.Reader, org, role string) ([]Permission, error) {
 	if perms, ok := BuiltinPermissions(role); ok {
 		return perms, nil
 	}
 	ro, err := r.Role(ctx, org, role)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

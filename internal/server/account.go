@@ -31,17 +31,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
+	if err := s.throttled(ip, u.Email); err != nil {
 		return err
 	}
-	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, in.Current)
-	if err != nil {
+	if err := s.proveAccount(r, ip, u, in.Current, &apiError{status: http.StatusForbidden, code: "invalid_credentials",
+		field: "current_password", message: "wrong current password"}); err != nil {
 		return err
-	}
-	if !ok {
-		s.failLogin(ip, u.Email)
-		return s.loginFailed(r, u, "wrong_password", &apiError{status: http.StatusForbidden, code: "invalid_credentials",
-			field: "current_password", message: "wrong current password"})
 	}
 	hash, err := s.hashPassword(r.Context(), in.New)
 	if err != nil {

@@ -100,7 +100,12 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	errMember := &apiError{status: http.StatusConflict, code: "already_member", message: "this account is a member already"}
 	if exists {
-		if err := s.proveAccount(r, u, in.Password); err != nil {
+		ip := s.clientIP(r)
+		if err := s.throttled(ip, u.Email); err != nil {
+			return err
+		}
+		if err := s.proveAccount(r, ip, u, in.Password, &apiError{status: http.StatusUnauthorized, code: "invalid_credentials",
+			field: "password", message: "an account has this email: send its password to join with it"}); err != nil {
 			return err
 		}
 		// Checked before logging, so that the log tells of no join that
@@ -117,8 +122,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	actor := (&auth.Principal{User: &auth.User{ID: u.ID, Email: u.Email, Name: u.Name}}).Actor()
-	err = s.record(r, inv.Org, actor, "member.joined", &client.Target{Type: "user", ID: u.ID, Name: u.Name},
+	err = s.record(r, inv.Org, userActor(u), "member.joined", &client.Target{Type: "user", ID: u.ID, Name: u.Name},
 		map[string]any{"email": u.Email, "role": inv.Role, "invitation": inv.ID})
 	if err != nil {
 		return err
@@ -149,24 +153,6 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// proveAccount checks that password is u's, as signing in does.
-func (s *Server) proveAccount(r *http.Request, u store.User, pw string) error {
-	ip := s.clientIP(r)
-	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
-		return err
-	}
-	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, pw)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		s.failLogin(ip, u.Email)
-		return s.loginFailed(r, u, "wrong_password", &apiError{status: http.StatusUnauthorized, code: "invalid_credentials",
-			field: "password", message: "an account has this email: send its password to join with it"})
-	}
-	return nil
-}
-
 // newUser returns the account in asks for, for email.
 func (s *Server) newUser(ctx context.Context, in client.InvitationAccept, email string, now time.Time) (store.User, error) {
 	name := strings.TrimSpace(in.Name)
@@ -183,10 +169,6 @@ func (s *Server) newUser(ctx context.Context, in client.InvitationAccept, email 
 	return store.User{ID: auth.NewID("usr_"), Email: email, Name: name, PasswordHash: hash, CreatedAt: now}, nil
 }
 
-func (s *Server) member(ctx context.Context, org, userID string) (m store.Member, err error) {
-	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		m, err = r.Member(ctx, org, userID)
-		return err
-	})
-	return m, err
+func (s *Server) member(ctx context.Context, org, userID string) (store.Member, error) {
+	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.Member, error) { return r.Member(ctx, org, userID) })
 }

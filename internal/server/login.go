@@ -14,6 +14,7 @@ import (
 	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/totp"
+	"github.com/steleaudit/stele/verify"
 )
 
 // Signing in: a password, then, for an account with MFA, a TOTP or
@@ -47,7 +48,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return s.finishLogin(w, r, ip, in.TOTP)
 	}
 	email := normalEmail(in.Email)
-	if err := s.throttled("ip:"+ip, "account:"+email); err != nil {
+	if err := s.throttled(ip, email); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(r.Context(), email)
@@ -59,16 +60,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, in.Password)
-	if err != nil {
+	if err := s.proveAccount(r, ip, u, in.Password, errBadLogin); err != nil {
 		return err
 	}
-	if !ok {
-		s.failLogin(ip, email)
-		return s.loginFailed(r, u, "wrong_password", errBadLogin)
-	}
 	if u.MFASecret == nil {
-		return s.signIn(w, r, u, nil)
+		return s.signIn(w, r, u, nil, nil)
 	}
 	if in.TOTP == "" {
 		token, sess := auth.NewSession(u.ID, true, s.cfg.Now())
@@ -99,7 +95,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, ip, code st
 	if err != nil {
 		return err
 	}
-	if err := s.throttled("ip:"+ip, "account:"+u.Email); err != nil {
+	if err := s.throttled(ip, u.Email); err != nil {
 		return err
 	}
 	return s.checkSecondFactor(w, r, ip, u, code, si)
@@ -141,10 +137,25 @@ func (s *Server) checkSecondFactor(w http.ResponseWriter, r *http.Request, ip st
 	return s.signIn(w, r, u, pending, details)
 }
 
+// proveAccount checks that pw is u's password; a wrong one counts
+// against the account and the address ip, is logged as auth.failed, and
+// answered wrong. The caller checks the throttle first.
+func (s *Server) proveAccount(r *http.Request, ip string, u store.User, pw string, wrong *apiError) error {
+	ok, err := s.verifyPassword(r.Context(), u.PasswordHash, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.failLogin(ip, u.Email)
+		return s.loginFailed(r, u, "wrong_password", wrong)
+	}
+	return nil
+}
+
 // signIn gives u a whole session, a new one or pending made whole, and
-// logs auth.login.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u store.User, pending *signIn, details ...map[string]any) error {
-	s.accounts.Reset("account:" + u.Email)
+// logs auth.login with details.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u store.User, pending *signIn, details map[string]any) error {
+	s.accounts.Reset(u.Email)
 	token, sess := auth.NewSession(u.ID, false, s.cfg.Now())
 	err := s.st.ReadWrite(r.Context(), func(ctx context.Context, tx store.Tx) error {
 		if pending != nil {
@@ -159,11 +170,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u store.User, pe
 	if err != nil {
 		return err
 	}
-	var d map[string]any
-	if len(details) > 0 {
-		d = details[0]
-	}
-	if err := s.recordForUser(r, u, "auth.login", d); err != nil {
+	if err := s.recordForUser(r, u, "auth.login", details); err != nil {
 		return err
 	}
 	s.setSession(w, r, token, sess)
@@ -189,19 +196,23 @@ func (s *Server) recordForUser(r *http.Request, u store.User, typ string, detail
 	for i, m := range ms {
 		orgs[i] = m.Org
 	}
-	p := auth.Principal{User: &auth.User{ID: u.ID, Email: u.Email, Name: u.Name}}
 	target := &client.Target{Type: "user", ID: u.ID, Name: u.Name}
-	return s.recordAll(r, orgs, p.Actor(), typ, target, details)
+	return s.recordAll(r, orgs, userActor(u), typ, target, details)
 }
 
-// throttled returns a 429 if any of keys failed too often lately.
-func (s *Server) throttled(keys ...string) error {
-	for _, k := range keys {
-		t := s.accounts
-		if strings.HasPrefix(k, "ip:") {
-			t = s.addresses
-		}
-		if ok, wait := t.Allow(k); !ok {
+// userActor is u as the actor of the events their actions produce.
+func userActor(u store.User) verify.Actor {
+	return (&auth.Principal{User: &auth.User{ID: u.ID, Email: u.Email, Name: u.Name}}).Actor()
+}
+
+// throttled returns a 429 if the address ip or the account email failed
+// to sign in too often lately.
+func (s *Server) throttled(ip, email string) error {
+	for _, t := range []struct {
+		th  *auth.Throttle
+		key string
+	}{{s.addresses, ip}, {s.accounts, email}} {
+		if ok, wait := t.th.Allow(t.key); !ok {
 			return &apiError{status: http.StatusTooManyRequests, code: "too_many_attempts", retry: retryAfter(wait),
 				message: "too many failed sign-ins; retry after " + strconv.Itoa(retryAfter(wait)) + " seconds"}
 		}
@@ -210,8 +221,8 @@ func (s *Server) throttled(keys ...string) error {
 }
 
 func (s *Server) failLogin(ip, email string) {
-	s.addresses.Fail("ip:" + ip)
-	s.accounts.Fail("account:" + email)
+	s.addresses.Fail(ip)
+	s.accounts.Fail(email)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -282,26 +293,14 @@ func hashEqual(want []byte) func([]byte) bool {
 	return func(h []byte) bool { return subtle.ConstantTimeCompare(h, want) == 1 }
 }
 
-func (s *Server) user(ctx context.Context, id string) (u store.User, err error) {
-	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		u, err = r.User(ctx, id)
-		return err
-	})
-	return u, err
+func (s *Server) user(ctx context.Context, id string) (store.User, error) {
+	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, id) })
 }
 
-func (s *Server) userByEmail(ctx context.Context, email string) (u store.User, err error) {
-	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		u, err = r.UserByEmail(ctx, email)
-		return err
-	})
-	return u, err
+func (s *Server) userByEmail(ctx context.Context, email string) (store.User, error) {
+	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.UserByEmail(ctx, email) })
 }
 
-func (s *Server) memberships(ctx context.Context, userID string) (ms []store.Member, err error) {
-	err = s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		ms, err = r.Memberships(ctx, userID)
-		return err
-	})
-	return ms, err
+func (s *Server) memberships(ctx context.Context, userID string) ([]store.Member, error) {
+	return read(ctx, s.st, func(ctx context.Context, r store.Reader) ([]store.Member, error) { return r.Memberships(ctx, userID) })
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
+	"github.com/steleaudit/stele/internal/event"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -162,16 +163,8 @@ func (s *Server) mayGrant(ctx context.Context, c *call, field, role string) erro
 	if role == auth.RoleOwner && !isOwner(c) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden", field: field, message: "only an owner may make an owner"}
 	}
-	var perms []auth.Permission
-	err := s.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		if _, ok := auth.BuiltinPermissions(role); !ok {
-			if _, err := r.Role(ctx, c.org, role); err != nil {
-				return err
-			}
-		}
-		var err error
-		perms, err = auth.RolePermissions(ctx, r, c.org, role)
-		return err
+	perms, err := read(ctx, s.st, func(ctx context.Context, r store.Reader) ([]auth.Permission, error) {
+		return auth.RolePermissions(ctx, r, c.org, role)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return invalid(field, "no such role: roles are owner, admin, member and the organization's own")
@@ -209,8 +202,9 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	if !validRoleName(in.Name) {
-		return invalid("name", "a role name is 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit")
+	// A role name has an organization id's form: plain, in URLs and logs.
+	if event.ValidOrg(in.Name) != nil {
+		return invalid("name", "a role name is 1 to 64 of a-z and 0-9, with - _ . inside")
 	}
 	if _, ok := auth.BuiltinPermissions(in.Name); ok {
 		return &apiError{status: http.StatusConflict, code: "conflict", field: "name", message: "a built-in role has this name"}
@@ -274,17 +268,4 @@ func roleJSON(name string, perms []auth.Permission, builtin bool) client.Role {
 		out.Permissions = append(out.Permissions, string(p))
 	}
 	return out
-}
-
-// validRoleName reports whether name may name a custom role.
-func validRoleName(name string) bool {
-	if name == "" || len(name) > 64 || name[0] == '-' || name[0] == '_' {
-		return false
-	}
-	for _, c := range []byte(name) {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

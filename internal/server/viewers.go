@@ -80,12 +80,7 @@ func (s *Server) revokeViewerToken(w http.ResponseWriter, r *http.Request, c *ca
 	if !auth.ValidViewerID(id) {
 		return errNotFound
 	}
-	var v store.ViewerToken
-	err := s.st.Read(r.Context(), func(ctx context.Context, rd store.Reader) error {
-		var err error
-		v, err = rd.ViewerToken(ctx, id)
-		return err
-	})
+	v, err := read(r.Context(), s.st, func(ctx context.Context, rd store.Reader) (store.ViewerToken, error) { return rd.ViewerToken(ctx, id) })
 	if err != nil {
 		return err
 	}

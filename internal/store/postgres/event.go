@@ -38,6 +38,15 @@ func nanos(t time.Time) (int64, error) {
 	return n, nil
 }
 
+// optionalNanos is nanos for a nullable column: NULL for the zero time.
+func optionalNanos(t time.Time) (*int64, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	n, err := nanos(t)
+	return &n, err
+}
+
 // addrOf returns ip as an inet value if Go parses it as an address without
 // a zone, which is when an ip: term can match it; else nil.
 func addrOf(ip string) *string {

@@ -123,13 +123,9 @@ func (t *tx) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("couldn't create key %q: created_at: %w", k.ID, err)
 	}
-	var revoked *int64
-	if !k.RevokedAt.IsZero() {
-		n, err := nanos(k.RevokedAt)
-		if err != nil {
-			return fmt.Errorf("couldn't create key %q: revoked_at: %w", k.ID, err)
-		}
-		revoked = &n
+	revoked, err := optionalNanos(k.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create key %q: revoked_at: %w", k.ID, err)
 	}
 	scopes := k.Scopes
 	if scopes == nil {

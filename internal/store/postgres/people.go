@@ -323,13 +323,9 @@ func (t *tx) CreateViewerToken(ctx context.Context, v store.ViewerToken) error {
 	if err != nil {
 		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
 	}
-	var revoked *int64
-	if !v.RevokedAt.IsZero() {
-		n, err := nanos(v.RevokedAt)
-		if err != nil {
-			return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
-		}
-		revoked = &n
+	revoked, err := optionalNanos(v.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
 	}
 	return t.exec(ctx, "create viewer token "+v.ID, `INSERT INTO viewer_tokens (`+viewerTokenColumns+`)
 		SELECT $2, $1, $3, $4, $5, $6, $7, $8 WHERE `+registered,

@@ -31,6 +31,15 @@ func nanos(t time.Time) (int64, error) {
 	return n, nil
 }
 
+// optionalNanos is nanos for a nullable column: NULL for the zero time.
+func optionalNanos(t time.Time) (sql.NullInt64, error) {
+	if t.IsZero() {
+		return sql.NullInt64{}, nil
+	}
+	n, err := nanos(t)
+	return sql.NullInt64{Int64: n, Valid: err == nil}, err
+}
+
 // eventArgs returns the values of insertEvent's parameters for e, which
 // belongs to the organization numbered org. Empty details, personal list and
 // commitments are stored as NULL and read back as nil.

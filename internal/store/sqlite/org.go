@@ -112,12 +112,9 @@ func (t *tx) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("couldn't create key %q: created_at: %w", k.ID, err)
 	}
-	var revoked sql.NullInt64
-	if !k.RevokedAt.IsZero() {
-		if revoked.Int64, err = nanos(k.RevokedAt); err != nil {
-			return fmt.Errorf("couldn't create key %q: revoked_at: %w", k.ID, err)
-		}
-		revoked.Valid = true
+	revoked, err := optionalNanos(k.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create key %q: revoked_at: %w", k.ID, err)
 	}
 	scopes := []byte("[]")
 	if len(k.Scopes) > 0 {

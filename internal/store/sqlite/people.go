@@ -367,12 +367,9 @@ func (t *tx) CreateViewerToken(ctx context.Context, v store.ViewerToken) error {
 	if err != nil {
 		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
 	}
-	var revoked sql.NullInt64
-	if !v.RevokedAt.IsZero() {
-		if revoked.Int64, err = nanos(v.RevokedAt); err != nil {
-			return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
-		}
-		revoked.Valid = true
+	revoked, err := optionalNanos(v.RevokedAt)
+	if err != nil {
+		return fmt.Errorf("couldn't create viewer token %q: %w", v.ID, err)
 	}
 	perms := []byte("[]")
 	if len(v.Permissions) > 0 {
