@@ -26,19 +26,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if err := password.Check(in.New); err != nil {
 		return invalid("new_password", err.Error())
 	}
-	ip := s.clientIP(r)
+	src := s.proxies.Source(r)
 	u, err := s.user(r.Context(), c.session.UserID)
 	if err != nil {
 		return err
 	}
-	if err := s.throttled(ip, u.Email); err != nil {
-		return err
+	if err := s.desk.Prove(r.Context(), src, u, in.Current); err != nil {
+		return signInError(err, &apiError{status: http.StatusForbidden, code: "invalid_credentials",
+			field: "current_password", message: "wrong current password"})
 	}
-	if err := s.proveAccount(r, ip, u, in.Current, &apiError{status: http.StatusForbidden, code: "invalid_credentials",
-		field: "current_password", message: "wrong current password"}); err != nil {
-		return err
-	}
-	hash, err := s.hashPassword(r.Context(), in.New)
+	hash, err := s.desk.HashPassword(r.Context(), in.New)
 	if err != nil {
 		return invalid("new_password", err.Error())
 	}
@@ -58,7 +55,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	if err := s.recordForUser(r, u, "auth.password_changed", map[string]any{"sessions_ended": ended}); err != nil {
+	if err := s.desk.Record(r.Context(), src, u, "auth.password_changed", map[string]any{"sessions_ended": ended}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -84,7 +81,7 @@ func (s *Server) enrollMFA(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	if err := s.recordForUser(r, u, "auth.mfa_enrollment_started", map[string]any{"method": "totp", "mfa_enabled": u.MFASecret != nil}); err != nil {
+	if err := s.desk.Record(r.Context(), s.proxies.Source(r), u, "auth.mfa_enrollment_started", map[string]any{"method": "totp", "mfa_enabled": u.MFASecret != nil}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, client.MFAEnrollment{
@@ -134,7 +131,7 @@ func (s *Server) confirmMFA(w http.ResponseWriter, r *http.Request, c *call) err
 		return &apiError{status: http.StatusBadRequest, code: "invalid_code", field: "code",
 			message: "wrong code: send the code your authenticator app shows for the enrolled secret"}
 	}
-	if err := s.recordForUser(r, u, "auth.mfa_enabled", map[string]any{"method": "totp"}); err != nil {
+	if err := s.desk.Record(r.Context(), s.proxies.Source(r), u, "auth.mfa_enabled", map[string]any{"method": "totp"}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, client.RecoveryCodes{Codes: codes})

@@ -10,6 +10,7 @@ import (
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/password"
+	"github.com/steleaudit/stele/internal/signin"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -100,13 +101,9 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	errMember := &apiError{status: http.StatusConflict, code: "already_member", message: "this account is a member already"}
 	if exists {
-		ip := s.clientIP(r)
-		if err := s.throttled(ip, u.Email); err != nil {
-			return err
-		}
-		if err := s.proveAccount(r, ip, u, in.Password, &apiError{status: http.StatusUnauthorized, code: "invalid_credentials",
-			field: "password", message: "an account has this email: send its password to join with it"}); err != nil {
-			return err
+		if err := s.desk.Prove(r.Context(), s.proxies.Source(r), u, in.Password); err != nil {
+			return signInError(err, &apiError{status: http.StatusUnauthorized, code: "invalid_credentials",
+				field: "password", message: "an account has this email: send its password to join with it"})
 		}
 		// Checked before logging, so that the log tells of no join that
 		// fails; only a race with another acceptance can still.
@@ -122,7 +119,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	err = s.record(r, inv.Org, userActor(u), "member.joined", &client.Target{Type: "user", ID: u.ID, Name: u.Name},
+	err = s.record(r, inv.Org, signin.UserActor(u), "member.joined", &client.Target{Type: "user", ID: u.ID, Name: u.Name},
 		map[string]any{"email": u.Email, "role": inv.Role, "invitation": inv.ID})
 	if err != nil {
 		return err
@@ -162,7 +159,7 @@ func (s *Server) newUser(ctx context.Context, in client.InvitationAccept, email 
 	if err := password.Check(in.Password); err != nil {
 		return store.User{}, invalid("password", err.Error())
 	}
-	hash, err := s.hashPassword(ctx, in.Password)
+	hash, err := s.desk.HashPassword(ctx, in.Password)
 	if err != nil {
 		return store.User{}, invalid("password", err.Error())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/event"
+	"github.com/steleaudit/stele/internal/signin"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -189,7 +190,7 @@ func mayGive(c *call, field string, perms []auth.Permission) error {
 // checkEmail validates the email address in field and returns its normal
 // form.
 func checkEmail(field, email string) (string, error) {
-	e := normalEmail(email)
+	e := signin.NormalEmail(email)
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || a.Name != "" || len(e) > 254 || !strings.Contains(e, "@") {
 		return "", invalid(field, "not an email address, such as alice@example.com")

@@ -11,14 +11,15 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/steleaudit/stele/internal/auth"
 	"github.com/steleaudit/stele/internal/event"
+	"github.com/steleaudit/stele/internal/journal"
 	"github.com/steleaudit/stele/internal/ledger"
+	"github.com/steleaudit/stele/internal/signin"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -62,11 +63,11 @@ type Server struct {
 	log    *slog.Logger
 	authn  *auth.Authenticator
 	limits *limiter
-	// accounts and addresses count failed sign-ins.
-	accounts, addresses *auth.Throttle
-	hashing             chan struct{} // a slot per password being hashed (hashing.go)
-	metrics             *Metrics
-	mux                 *http.ServeMux
+	journal *journal.Journal
+	desk    *signin.Desk
+	proxies journal.Proxies
+	metrics *Metrics
+	mux     *http.ServeMux
 
 	mu    sync.Mutex
 	known map[string]bool // guarded by mu: registered orgs (never unregistered)
@@ -115,14 +116,14 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log,
 		authn:     auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
 		limits:    newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
-		accounts:  auth.NewThrottle(accountFailures, loginWindow, cfg.Now),
-		addresses: auth.NewThrottle(addressFailures, loginWindow, cfg.Now),
-		hashing:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		journal:   journal.New(cfg.Ledger, cfg.Catalog, cfg.Now),
+		proxies:   cfg.TrustedProxies,
 		metrics:   cfg.Metrics,
 		mux:       http.NewServeMux(),
 		known:     map[string]bool{},
 		stopping:  make(chan struct{}),
 	}
+	s.desk = signin.New(cfg.Store, s.journal, cfg.Now)
 	s.routes()
 	return s, nil
 }
