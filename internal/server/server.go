@@ -56,13 +56,13 @@ type Config struct {
 
 // A Server serves Stele's HTTP API.
 type Server struct {
-	cfg    Config
-	st     store.Store
-	led    *ledger.Ledger
-	cat    *event.Catalog
-	log    *slog.Logger
-	authn  *auth.Authenticator
-	limits *limiter
+	cfg     Config
+	st      store.Store
+	led     *ledger.Ledger
+	cat     *event.Catalog
+	log     *slog.Logger
+	authn   *auth.Authenticator
+	limits  *limiter
 	journal *journal.Journal
 	desk    *signin.Desk
 	proxies journal.Proxies
@@ -109,19 +109,19 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Metrics.watchQueue(cfg.Ledger)
 	s := &Server{
-		cfg:       cfg,
-		st:        cfg.Store,
-		led:       cfg.Ledger,
-		cat:       cfg.Catalog,
-		log:       cfg.Log,
-		authn:     auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
-		limits:    newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
-		journal:   journal.New(cfg.Ledger, cfg.Catalog, cfg.Now),
-		proxies:   cfg.TrustedProxies,
-		metrics:   cfg.Metrics,
-		mux:       http.NewServeMux(),
-		known:     map[string]bool{},
-		stopping:  make(chan struct{}),
+		cfg:      cfg,
+		st:       cfg.Store,
+		led:      cfg.Ledger,
+		cat:      cfg.Catalog,
+		log:      cfg.Log,
+		authn:    auth.NewAuthenticator(cfg.Store, cfg.PlatformToken, cfg.Now),
+		limits:   newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		journal:  journal.New(cfg.Ledger, cfg.Catalog, cfg.Now),
+		proxies:  cfg.TrustedProxies,
+		metrics:  cfg.Metrics,
+		mux:      http.NewServeMux(),
+		known:    map[string]bool{},
+		stopping: make(chan struct{}),
 	}
 	s.desk = signin.New(cfg.Store, s.journal, cfg.Now)
 	s.routes()
