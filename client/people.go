@@ -32,11 +32,14 @@ type User struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// A Membership is an organization a person belongs to, with their role.
+// A Membership is an organization a person belongs to, with their role
+// and the permissions it grants there (in GET /v1/me and sign-in
+// answers).
 type Membership struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Role string `json:"role"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // PasswordChange is the body of POST /v1/auth/password.

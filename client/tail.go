@@ -22,7 +22,17 @@ const FromNow int64 = -2
 // server started the tail if none was: resuming with another Tail after
 // it misses nothing.
 func (c *Client) Tail(ctx context.Context, org string, after int64, fn func(*Event) error) (int64, error) {
+	return c.TailMatching(ctx, org, "", after, fn)
+}
+
+// TailMatching is Tail for the events matching the search query only
+// ("" for all). The seq it returns may be past the last event passed to
+// fn: the server moves it over the events that did not match.
+func (c *Client) TailMatching(ctx context.Context, org, query string, after int64, fn func(*Event) error) (int64, error) {
 	q := url.Values{}
+	if query != "" {
+		q.Set("q", query)
+	}
 	if after != FromNow {
 		q.Set("after", strconv.FormatInt(after, 10))
 	}

@@ -2,14 +2,17 @@ package auth
 
 import (
 	"context"
+	"errors"
 
 	"github.com/steleaudit/stele/internal/store"
 )
 
-// A Membership is an organization a person belongs to, with their role.
+// A Membership is an organization a person belongs to, with their role
+// and what it grants.
 type Membership struct {
-	Org  store.Org
-	Role string
+	Org   store.Org
+	Role  string
+	Perms []Permission
 }
 
 // Orgs returns the organizations the person userID belongs to, in the
@@ -27,7 +30,11 @@ func Orgs(ctx context.Context, st store.Store, userID string) ([]Membership, err
 			if err != nil {
 				return err
 			}
-			out = append(out, Membership{Org: o, Role: m.Role})
+			perms, err := RolePermissions(ctx, r, m.Org, m.Role)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			out = append(out, Membership{Org: o, Role: m.Role, Perms: perms})
 		}
 		return nil
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -596,6 +597,36 @@ func TestStream(t *testing.T) {
 }
 
 var errStop = fmt.Errorf("stop")
+
+// TestStreamMatching: a tail with a query sends only the matching events,
+// and moves its resume point past those that did not match.
+func TestStreamMatching(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.org("acme", "enterprise")
+	start := ts.treeSize("acme")
+	types := []string{"auth.login", "auth.failed", "project.deleted", "auth.failed", "auth.login"}
+	for i, typ := range types {
+		if _, err := admin.Send(context.Background(), "acme", client.Entry{ID: fmt.Sprint(i), Actor: client.Actor{Email: "a@example.com"}, Event: typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var got []string
+	last, err := admin.TailMatching(ctx, "acme", "event:auth.failed,*.deleted", start-1, func(e *client.Event) error {
+		got = append(got, e.ID)
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || fmt.Sprint(got) != "[1 2 3]" || last != start+4 {
+		t.Errorf("TailMatching = %v, last %d (%v), want [1 2 3], last %d", got, last, err, start+4)
+	}
+	// A bad query is refused before the stream starts.
+	_, err = admin.TailMatching(context.Background(), "acme", "actor:", -1, func(*client.Event) error { return nil })
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != 400 || ce.Code != "invalid_query" {
+		t.Errorf("TailMatching with a bad query = %v, want 400 invalid_query", err)
+	}
+}
 
 func TestRateLimit(t *testing.T) {
 	ts := newTestServer(t, serverOpts{rateLimit: 0.001, rateBurst: 3})

@@ -94,7 +94,11 @@ func (s *Server) answerSignIn(w http.ResponseWriter, r *http.Request, status int
 			return err
 		}
 		for _, m := range ms {
-			out.Orgs = append(out.Orgs, client.Membership{ID: m.Org.ID, Name: m.Org.Name, Role: m.Role})
+			perms := make([]string, len(m.Perms))
+			for i, p := range m.Perms {
+				perms[i] = string(p)
+			}
+			out.Orgs = append(out.Orgs, client.Membership{ID: m.Org.ID, Name: m.Org.Name, Role: m.Role, Permissions: perms})
 		}
 	}
 	writeJSON(w, status, out)

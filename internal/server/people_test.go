@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -170,7 +171,8 @@ func TestSignIn(t *testing.T) {
 	r, alice := ts.login(" ALICE@example.com", pw, "")
 	var si client.SignIn
 	if r.status != 200 || json.Unmarshal(r.body, &si) != nil || si.MFARequired || si.CSRFToken == "" ||
-		len(si.Orgs) != 1 || si.Orgs[0] != (client.Membership{ID: "acme", Name: "Org acme", Role: "owner"}) {
+		len(si.Orgs) != 1 || !reflect.DeepEqual(si.Orgs[0], client.Membership{ID: "acme", Name: "Org acme", Role: "owner",
+		Permissions: []string{"audit.read", "audit.export", "audit.alerts", "audit.settings", "audit.anonymize", "members.manage", "keys.manage"}}) {
 		t.Fatalf("login = %d %s", r.status, r.body)
 	}
 	if c := sessionCookie(r); c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Value == "" {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -21,11 +22,18 @@ const (
 // organization as an "event" message whose id is its seq. It starts after
 // ?after=SEQ or the Last-Event-ID a reconnecting client sends, else at the
 // events appended from now on. Its first message, an id alone, says after
-// which seq it starts.
+// which seq it starts. With ?q=, only the events matching that search
+// are sent.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := onlyParams(r, "after"); err != nil {
+	if err := onlyParams(r, "after", "q"); err != nil {
 		return err
 	}
+	f, err := s.searchFilter(r)
+	none := errors.Is(err, errNoMatch)
+	if err != nil && !none {
+		return err
+	}
+	match := func(e *store.Event) bool { return !none && (f.Query == nil || f.Query.Match(&e.Record)) }
 	next := int64(-1)
 	for _, v := range []string{r.URL.Query().Get("after"), r.Header.Get("Last-Event-ID")} {
 		if v == "" {
@@ -62,7 +70,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	for {
 		grown := s.led.Watch(c.org) // before reading, so no append is missed
 		var err error
-		if next, err = s.sendNew(r.Context(), w, c.org, next); err != nil {
+		if next, err = s.sendNew(r.Context(), w, c.org, next, match); err != nil {
 			return err
 		}
 		if err := rc.Flush(); err != nil {
@@ -85,9 +93,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 }
 
-// sendNew writes org's events from seq next on as SSE messages, and
-// returns the seq after the last one written.
-func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string, next int64) (int64, error) {
+// sendNew writes org's events from seq next on that match as SSE
+// messages, and returns the seq after the last one read.
+func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string, next int64, match func(*store.Event) bool) (int64, error) {
 	for {
 		h, err := s.led.Head(ctx, org)
 		if err != nil || next >= h.Size {
@@ -95,9 +103,13 @@ func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string,
 		}
 		end := min(h.Size, next+streamChunk)
 		var buf []byte
+		sent := int64(-1)
 		err = s.st.Read(ctx, func(ctx context.Context, rd store.Reader) error {
-			buf = buf[:0]
+			buf, sent = buf[:0], -1
 			return rd.Events(ctx, org, next, end, func(e *store.Event) error {
+				if !match(e) {
+					return nil
+				}
 				ev, err := eventJSON(e)
 				if err != nil {
 					return err
@@ -111,11 +123,19 @@ func (s *Server) sendNew(ctx context.Context, w http.ResponseWriter, org string,
 				buf = append(buf, "\nevent: event\ndata: "...)
 				buf = append(buf, data...)
 				buf = append(buf, "\n\n"...)
+				sent = e.Seq
 				return nil
 			})
 		})
 		if err != nil {
 			return next, err
+		}
+		if sent != end-1 {
+			// Events were read but not sent: an id alone moves the
+			// client's Last-Event-ID past them.
+			buf = append(buf, "id: "...)
+			buf = strconv.AppendInt(buf, end-1, 10)
+			buf = append(buf, "\n\n"...)
 		}
 		next = end // a row missing from the store is skipped, not waited for
 		if _, err := w.Write(buf); err != nil {
