@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,6 +24,9 @@ type devCredentials struct {
 	PlatformToken string `json:"platform_token"`
 	Org           string `json:"org"`
 	APIKey        string `json:"api_key"`
+	// Email and Password sign in to the pages as the organization's owner.
+	Email    string `json:"email"`
+	Password string `json:"password"`
 }
 
 const (
@@ -80,6 +86,9 @@ func seedDev(ctx context.Context, data, url, token string, stdout io.Writer) err
 			return err
 		}
 	}
+	if err := devOwner(ctx, platform, url, &creds); err != nil {
+		return err
+	}
 	creds.URL, creds.PlatformToken, creds.Org = url, token, devOrg
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
@@ -89,7 +98,35 @@ func seedDev(ctx context.Context, data, url, token string, stdout io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "stele: dev mode: organization %q with %d days of events; credentials in %s:\n%s\n", devOrg, devDays, path, b)
+	fmt.Fprintf(stdout, "stele: dev mode: sign in at %s/signin as %s with the password above\n", url, creds.Email)
 	return nil
+}
+
+// devOwner makes sure the demo organization has an owner to sign in to
+// the pages as: the account in creds, or a new one with a random
+// password.
+func devOwner(ctx context.Context, platform *client.Client, url string, creds *devCredentials) error {
+	if creds.Email != "" && creds.Password != "" {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			return err
+		}
+		person, err := client.New(url, "", client.WithHTTPClient(&http.Client{Jar: jar, Timeout: time.Minute}))
+		if err != nil {
+			return err
+		}
+		if _, err := person.Login(ctx, client.Login{Email: creds.Email, Password: creds.Password}); err == nil {
+			return nil
+		}
+	}
+	creds.Email = "owner@demo.example"
+	creds.Password = "demo-" + rand.Text()[:16]
+	inv, err := platform.Invite(ctx, devOrg, client.InvitationCreate{Email: creds.Email, Role: "owner"})
+	if err != nil {
+		return err
+	}
+	_, err = platform.AcceptInvitation(ctx, inv.Token, client.InvitationAccept{Name: "Demo Owner", Password: creds.Password})
+	return err
 }
 
 // sendHistory sends the simulated platform's last 60 days, in batches.

@@ -22,6 +22,7 @@ import (
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/postgres"
 	"github.com/steleaudit/stele/internal/store/sqlite"
+	"github.com/steleaudit/stele/internal/web"
 )
 
 // serverConfig is everything `stele server` is configured by. Each field
@@ -140,8 +141,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	pages, err := web.New(web.Config{API: srv.Handler(), Log: log, FrameAncestors: strings.Fields(cfg.FrameAncestors)})
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           pages.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,

@@ -1,0 +1,317 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/auth"
+	"github.com/steleaudit/stele/internal/plan"
+	"github.com/steleaudit/stele/verify"
+)
+
+// The pages around the Audit Logs: Integrity, Members, API keys and
+// Settings. Each change is a form posted with the session's CSRF token,
+// made by the API, and answered by a redirect to the page (or the page
+// again with the API's refusal), so that reloading never posts twice.
+
+// formPage starts a change posted to one of org's pages: its CSRF token
+// must be right. It answers the request itself and returns nil when the
+// change can't go on.
+func (h *Web) formPage(w http.ResponseWriter, r *http.Request) *orgView {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return nil
+	}
+	v := visitorOf(r)
+	if v == nil || v.session == "" {
+		h.toSignIn(w, r)
+		return nil
+	}
+	if !h.checkCSRF(w, r, v) {
+		return nil
+	}
+	return &orgView{v: v, api: h.as(w, r, v)}
+}
+
+// done sends the browser back to a page with a notice.
+func done(w http.ResponseWriter, r *http.Request, page, notice string) {
+	http.Redirect(w, r, page+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+}
+
+// refused re-renders a page with the API's refusal of a change, or fails.
+func (h *Web) refused(w http.ResponseWriter, r *http.Request, err error, show func(problem string)) {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Status < 500 && ce.Status != http.StatusNotFound {
+		show(ce.Message)
+		return
+	}
+	h.fail(w, r, base{Title: "Error"}, err)
+}
+
+// notice is the message a redirect after a change carries, if short.
+func notice(r *http.Request) string {
+	n := r.URL.Query().Get("notice")
+	if len(n) > 200 {
+		return ""
+	}
+	return n
+}
+
+// integrityData is the Integrity page.
+type integrityData struct {
+	base
+	Checkpoint string
+	Size       int64
+	Root       string
+	Key        string
+	KeyName    string
+	Problem    string
+}
+
+func (h *Web) integrity(w http.ResponseWriter, r *http.Request) {
+	o := h.orgPage(w, r, "integrity", "Integrity")
+	if o == nil {
+		return
+	}
+	d := integrityData{base: o.Base}
+	d.Title = "Integrity · " + o.Base.Org.Name
+	ctx, org := r.Context(), o.Base.Org.ID
+	key, err := o.api.VerifierKey(ctx)
+	if err != nil {
+		h.fail(w, r, o.Base, err)
+		return
+	}
+	signed, err := o.api.Checkpoint(ctx, org)
+	if err != nil {
+		h.fail(w, r, o.Base, err)
+		return
+	}
+	d.Key, d.KeyName, d.Checkpoint = key, keyName(key), string(signed)
+	if cp, err := verify.OpenCheckpoint(signed, key, verify.Origin(key, org)); err != nil {
+		d.Problem = "The checkpoint does not verify with the server's key: " + err.Error()
+	} else {
+		d.Size, d.Root = cp.Size, encodeRoot(cp.Root)
+	}
+	h.render(w, r, http.StatusOK, "integrity", d)
+}
+
+// membersData is the Members & roles page.
+type membersData struct {
+	base
+	Members []client.Member
+	Roles   []client.Role
+	Notice  string
+	Problem string
+	Invited *client.Invitation // the invitation just made, its link shown once
+	Email   string
+	Role    string
+}
+
+func (h *Web) members(w http.ResponseWriter, r *http.Request) {
+	o := h.orgPage(w, r, "members", "Members")
+	if o == nil {
+		return
+	}
+	h.showMembers(w, r, o, membersData{Notice: notice(r)}, http.StatusOK)
+}
+
+func (h *Web) showMembers(w http.ResponseWriter, r *http.Request, o *orgView, d membersData, status int) {
+	d.base = o.Base
+	d.Title = "Members · " + o.Base.Org.Name
+	ctx, org := r.Context(), o.Base.Org.ID
+	var err error
+	if d.Members, err = o.api.Members(ctx, org); err != nil {
+		h.fail(w, r, o.Base, err)
+		return
+	}
+	if d.Roles, err = o.api.Roles(ctx, org); err != nil {
+		h.fail(w, r, o.Base, err)
+		return
+	}
+	h.render(w, r, status, "members", d)
+}
+
+func (h *Web) invite(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org := r.PathValue("org")
+	in := client.InvitationCreate{Email: strings.TrimSpace(r.PostFormValue("email")), Role: r.PostFormValue("role")}
+	inv, err := f.api.Invite(r.Context(), org, in)
+	o := h.orgPage(w, r, "members", "Members")
+	if o == nil {
+		return
+	}
+	if err != nil {
+		h.refused(w, r, err, func(p string) {
+			h.showMembers(w, r, o, membersData{Problem: p, Email: in.Email, Role: in.Role}, http.StatusBadRequest)
+		})
+		return
+	}
+	h.showMembers(w, r, o, membersData{Invited: inv, Notice: "Invitation made for " + inv.Email + "."}, http.StatusOK)
+}
+
+func (h *Web) changeRole(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org, id := r.PathValue("org"), r.PathValue("id")
+	m, err := f.api.SetRole(r.Context(), org, id, r.PostFormValue("role"))
+	h.afterChange(w, r, err, orgPath(org, "/members"), func() string { return m.Email + " is now " + m.Role + "." })
+}
+
+func (h *Web) removeMember(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org, id := r.PathValue("org"), r.PathValue("id")
+	err := f.api.RemoveMember(r.Context(), org, id)
+	h.afterChange(w, r, err, orgPath(org, "/members"), func() string { return "Member removed." })
+}
+
+// afterChange answers a change: back to page with a notice, or with the
+// API's refusal as the notice.
+func (h *Web) afterChange(w http.ResponseWriter, r *http.Request, err error, page string, ok func() string) {
+	if err == nil {
+		done(w, r, page, ok())
+		return
+	}
+	h.refused(w, r, err, func(p string) { done(w, r, page, "Not done: "+p) })
+}
+
+// keysData is the API keys page.
+type keysData struct {
+	base
+	Keys    []client.APIKey
+	Scopes  []string
+	Created *client.APIKey // the key just made, shown this once
+	Notice  string
+	Problem string
+}
+
+func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
+	o := h.orgPage(w, r, "keys", "API keys")
+	if o == nil {
+		return
+	}
+	h.showKeys(w, r, o, keysData{Notice: notice(r)}, http.StatusOK)
+}
+
+func (h *Web) showKeys(w http.ResponseWriter, r *http.Request, o *orgView, d keysData, status int) {
+	d.base = o.Base
+	d.Title = "API keys · " + o.Base.Org.Name
+	for _, s := range auth.Scopes {
+		d.Scopes = append(d.Scopes, string(s))
+	}
+	var err error
+	if d.Keys, err = o.api.APIKeys(r.Context(), o.Base.Org.ID); err != nil {
+		h.fail(w, r, o.Base, err)
+		return
+	}
+	h.render(w, r, status, "keys", d)
+}
+
+func (h *Web) createKey(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org := r.PathValue("org")
+	k, err := f.api.CreateAPIKey(r.Context(), org, client.APIKeyCreate{Name: strings.TrimSpace(r.PostFormValue("name")), Scopes: r.PostForm["scope"]})
+	o := h.orgPage(w, r, "keys", "API keys")
+	if o == nil {
+		return
+	}
+	if err != nil {
+		h.refused(w, r, err, func(p string) { h.showKeys(w, r, o, keysData{Problem: p}, http.StatusBadRequest) })
+		return
+	}
+	// The key is shown in this answer only; it is not in any URL.
+	h.showKeys(w, r, o, keysData{Created: k}, http.StatusOK)
+}
+
+func (h *Web) revokeKey(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org, id := r.PathValue("org"), r.PathValue("id")
+	k, err := f.api.RevokeAPIKey(r.Context(), org, id)
+	h.afterChange(w, r, err, orgPath(org, "/api-keys"), func() string { return "Key " + k.Name + " revoked." })
+}
+
+// settingsData is the Settings page.
+type settingsData struct {
+	base
+	Plan          plan.Plan
+	Notice        string
+	Problem       string
+	MaxRetention  int
+	RetentionDays string
+}
+
+func (h *Web) settings(w http.ResponseWriter, r *http.Request) {
+	o := h.orgPage(w, r, "settings", "Settings")
+	if o == nil {
+		return
+	}
+	h.showSettings(w, r, o, settingsData{Notice: notice(r)}, http.StatusOK)
+}
+
+func (h *Web) showSettings(w http.ResponseWriter, r *http.Request, o *orgView, d settingsData, status int) {
+	d.base = o.Base
+	d.Title = "Settings · " + o.Base.Org.Name
+	d.Plan, _ = plan.Lookup(o.Base.Org.Plan)
+	d.MaxRetention = int(d.Plan.MaxRetention / (24 * time.Hour))
+	if d.RetentionDays == "" && o.Base.Org.RetentionDays > 0 {
+		d.RetentionDays = strconv.Itoa(o.Base.Org.RetentionDays)
+	}
+	h.render(w, r, status, "settings", d)
+}
+
+func (h *Web) saveSettings(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org := r.PathValue("org")
+	var u client.OrgUpdate
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	tz := strings.TrimSpace(r.PostFormValue("time_zone"))
+	u.Name, u.TimeZone = &name, &tz
+	mfa := r.PostFormValue("require_mfa") == "on"
+	u.RequireMFA = &mfa
+	days := strings.TrimSpace(r.PostFormValue("retention_days"))
+	if days != "" {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			n = -1 // the API says what is allowed
+		}
+		u.RetentionDays = &n
+	}
+	_, err := f.api.UpdateOrg(r.Context(), org, u)
+	if err == nil {
+		done(w, r, orgPath(org, "/settings"), "Settings saved.")
+		return
+	}
+	o := h.orgPage(w, r, "settings", "Settings")
+	if o == nil {
+		return
+	}
+	h.refused(w, r, err, func(p string) {
+		h.showSettings(w, r, o, settingsData{Problem: p, RetentionDays: days}, http.StatusBadRequest)
+	})
+}
+
+// encodeRoot is a root hash as checkpoints write it.
+func encodeRoot(root [32]byte) string { return base64.StdEncoding.EncodeToString(root[:]) }
