@@ -90,6 +90,29 @@ func (c *Client) Checkpoint(ctx context.Context, org string) ([]byte, error) {
 	return c.raw(ctx, orgPath(org, "/checkpoint"), nil)
 }
 
+// A SignedCheckpoint is a checkpoint in signed-note form, and when it was
+// signed (to the second).
+type SignedCheckpoint struct {
+	Note     []byte
+	SignedAt time.Time
+}
+
+// LatestCheckpoint returns org's latest signed checkpoint and when it was
+// signed.
+func (c *Client) LatestCheckpoint(ctx context.Context, org string) (*SignedCheckpoint, error) {
+	resp, err := c.send(ctx, http.MethodGet, orgPath(org, "/checkpoint"), nil, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	note, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	at, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	return &SignedCheckpoint{Note: note, SignedAt: at}, nil
+}
+
 // CheckpointAt returns org's checkpoint signed at exactly size leaves.
 func (c *Client) CheckpointAt(ctx context.Context, org string, size int64) ([]byte, error) {
 	return c.raw(ctx, orgPath(org, "/checkpoint"), url.Values{"size": {strconv.FormatInt(size, 10)}})

@@ -40,6 +40,9 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(cp.Note)))
+	if !cp.SignedAt.IsZero() {
+		w.Header().Set("Last-Modified", cp.SignedAt.UTC().Format(http.TimeFormat))
+	}
 	w.Write(cp.Note)
 	return nil
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/auth"
@@ -24,9 +24,10 @@ import (
 // must be right. It answers the request itself and returns nil when the
 // change can't go on.
 func (h *Web) formPage(w http.ResponseWriter, r *http.Request) *orgView {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		h.render(w, r, http.StatusBadRequest, "error", errorPage{base: base{Title: "Bad form"},
+			Heading: "This form could not be read", Message: "It is malformed or larger than 64 KiB."})
 		return nil
 	}
 	v := visitorOf(r)
@@ -40,9 +41,16 @@ func (h *Web) formPage(w http.ResponseWriter, r *http.Request) *orgView {
 	return &orgView{v: v, api: h.as(w, r, v)}
 }
 
+// noticeCookie carries the notice of a change to the page the browser is
+// sent back to, once: a cookie rather than the URL, so that a link can't
+// put words of its own on a page.
+const noticeCookie = "stele_notice"
+
 // done sends the browser back to a page with a notice.
 func done(w http.ResponseWriter, r *http.Request, page, notice string) {
-	http.Redirect(w, r, page+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(notice)),
+		Path: "/orgs/", MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, page, http.StatusSeeOther)
 }
 
 // refused re-renders a page with the API's refusal of a change, or fails.
@@ -55,19 +63,26 @@ func (h *Web) refused(w http.ResponseWriter, r *http.Request, err error, show fu
 	h.fail(w, r, base{Title: "Error"}, err)
 }
 
-// notice is the message a redirect after a change carries, if short.
-func notice(r *http.Request) string {
-	n := r.URL.Query().Get("notice")
-	if len(n) > 200 {
+// takeNotice returns the notice a change left for this page, and clears
+// it.
+func takeNotice(w http.ResponseWriter, r *http.Request) string {
+	ck, err := r.Cookie(noticeCookie)
+	if err != nil {
 		return ""
 	}
-	return n
+	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Path: "/orgs/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	b, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil || len(b) > 500 || !utf8.Valid(b) {
+		return ""
+	}
+	return string(b)
 }
 
 // integrityData is the Integrity page.
 type integrityData struct {
 	base
 	Checkpoint string
+	SignedAt   time.Time
 	Size       int64
 	Root       string
 	Key        string
@@ -88,13 +103,13 @@ func (h *Web) integrity(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, o.Base, err)
 		return
 	}
-	signed, err := o.api.Checkpoint(ctx, org)
+	signed, err := o.api.LatestCheckpoint(ctx, org)
 	if err != nil {
 		h.fail(w, r, o.Base, err)
 		return
 	}
-	d.Key, d.KeyName, d.Checkpoint = key, keyName(key), string(signed)
-	if cp, err := verify.OpenCheckpoint(signed, key, verify.Origin(key, org)); err != nil {
+	d.Key, d.KeyName, d.Checkpoint, d.SignedAt = key, keyName(key), string(signed.Note), signed.SignedAt
+	if cp, err := verify.OpenCheckpoint(signed.Note, key, verify.Origin(key, org)); err != nil {
 		d.Problem = "The checkpoint does not verify with the server's key: " + err.Error()
 	} else {
 		d.Size, d.Root = cp.Size, encodeRoot(cp.Root)
@@ -119,7 +134,7 @@ func (h *Web) members(w http.ResponseWriter, r *http.Request) {
 	if o == nil {
 		return
 	}
-	h.showMembers(w, r, o, membersData{Notice: notice(r)}, http.StatusOK)
+	h.showMembers(w, r, o, membersData{Notice: takeNotice(w, r)}, http.StatusOK)
 }
 
 func (h *Web) showMembers(w http.ResponseWriter, r *http.Request, o *orgView, d membersData, status int) {
@@ -204,7 +219,7 @@ func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
 	if o == nil {
 		return
 	}
-	h.showKeys(w, r, o, keysData{Notice: notice(r)}, http.StatusOK)
+	h.showKeys(w, r, o, keysData{Notice: takeNotice(w, r)}, http.StatusOK)
 }
 
 func (h *Web) showKeys(w http.ResponseWriter, r *http.Request, o *orgView, d keysData, status int) {
@@ -265,7 +280,7 @@ func (h *Web) settings(w http.ResponseWriter, r *http.Request) {
 	if o == nil {
 		return
 	}
-	h.showSettings(w, r, o, settingsData{Notice: notice(r)}, http.StatusOK)
+	h.showSettings(w, r, o, settingsData{Notice: takeNotice(w, r)}, http.StatusOK)
 }
 
 func (h *Web) showSettings(w http.ResponseWriter, r *http.Request, o *orgView, d settingsData, status int) {

@@ -212,6 +212,15 @@ func TestFilters(t *testing.T) {
 	if err := waitFor(ctx, `location.search.includes("range=24h") && document.readyState === "complete"`); err != nil {
 		t.Error(err)
 	}
+	// A bar of the histogram narrows the range to its day.
+	do(t, ctx, chromedp.Navigate(base+"?range=30d"), chromedp.WaitVisible(chromedp.CSS(".histogram svg")),
+		chromedp.Click(chromedp.CSS(".histogram svg a:last-of-type rect.hit")))
+	if err := waitFor(ctx, `location.search.includes("range=custom") && document.readyState === "complete"`); err != nil {
+		t.Error(err)
+	}
+	if n := len(rowSeqs(t, ctx)); n == 0 {
+		t.Error("the last bar's day shows no events")
+	}
 	// A custom range shows its fields, and bounds the rows.
 	from, to := time.Now().UTC().Add(-10*24*time.Hour), time.Now().UTC().Add(-5*24*time.Hour)
 	do(t, ctx, chromedp.Navigate(base+"?range=custom&limit=200&from="+from.Format("2006-01-02T15:04")+"&to="+to.Format("2006-01-02T15:04")),
@@ -228,6 +237,39 @@ func TestFilters(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS(`.chips a[aria-label^="Remove filter: Category"]`)), chromedp.WaitVisible(chromedp.ID("events")))
 	if loc := run(t, ctx, chromedp.Location()); strings.Contains(loc, "category=") || !strings.Contains(loc, "q=actor") {
 		t.Errorf("after removing the category chip: %s", loc)
+	}
+}
+
+func TestOrgSwitcher(t *testing.T) {
+	s := newSite(t)
+	ctx0 := context.Background()
+	if _, err := s.platform.CreateOrg(ctx0, client.OrgCreate{ID: "beta", Name: "Beta Labs", Plan: "professional"}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.platform.Invite(ctx0, "beta", client.InvitationCreate{Email: s.ownerEmail, Role: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.platform.AcceptInvitation(ctx0, inv.Token, client.InvitationAccept{Password: s.password}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.New(t)
+	s.signIn(ctx, s.ownerEmail, true)
+	do(t, ctx, chromedp.Navigate(s.URL+"/orgs/acme/audit-logs"), chromedp.WaitVisible(chromedp.CSS("details.orgs summary")),
+		chromedp.Click(chromedp.CSS("details.orgs summary")),
+		chromedp.Click(chromedp.CSS(`details.orgs a[href="/orgs/beta/audit-logs"]`)))
+	if err := waitFor(ctx, `location.pathname === "/orgs/beta/audit-logs" && document.readyState === "complete"`); err != nil {
+		t.Fatal(err)
+	}
+	if name := run(t, ctx, chromedp.Text(chromedp.CSS("details.orgs summary"))); name != "Beta Labs" {
+		t.Errorf("switched to %q, want Beta Labs", name)
+	}
+	// The admin's sign-in was logged in both organizations.
+	for _, org := range []string{"acme", "beta"} {
+		l, err := s.platform.ListEvents(ctx0, org, client.ListOptions{Query: "event:auth.login", Limit: 10})
+		if err != nil || len(l.Events) == 0 {
+			t.Errorf("%s: auth.login events %v (%v)", org, l, err)
+		}
 	}
 }
 

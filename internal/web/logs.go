@@ -82,8 +82,15 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 	g, ctx := errgroup.WithContext(r.Context())
 	var list *client.EventList
 	g.Go(func() error {
+		opts := client.ListOptions{Query: q, From: from, To: to, Limit: p.Limit, Cursor: p.Cursor}
 		var err error
-		list, err = o.api.ListEvents(ctx, org, client.ListOptions{Query: q, From: from, To: to, Limit: p.Limit, Cursor: p.Cursor})
+		list, err = o.api.ListEvents(ctx, org, opts)
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.Field == "cursor" {
+			// A link from another server version, or edited: the first page.
+			d.RangeError, d.Paged, opts.Cursor = "That page link is no longer valid; showing the first page.", false, ""
+			list, err = o.api.ListEvents(ctx, org, opts)
+		}
 		return err
 	})
 	var hist *client.Histogram
@@ -118,12 +125,8 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 			h.render(w, r, http.StatusBadRequest, "logs", d)
 			return
 		}
-		if errors.As(err, &ce) && ce.Field == "cursor" {
-			d.RangeError = "That page link is no longer valid; showing the first page."
-		} else {
-			h.fail(w, r, o.Base, err)
-			return
-		}
+		h.fail(w, r, o.Base, err)
+		return
 	}
 	if list != nil {
 		for i := range list.Events {

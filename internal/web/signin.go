@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,27 +20,53 @@ type signInData struct {
 	Email string
 	Code  bool   // the second step: ask for the code
 	Error string // why the last try failed
+	Form  string // the form's token (formCookie)
+}
+
+// formCookie holds a random token that the sign-in form must post back:
+// a page of another site can't read it, so it can't sign a visitor in to
+// an account of its choosing (login CSRF).
+const formCookie = "stele_signin"
+
+// formToken returns the sign-in form's token, making one if r has none.
+func formToken(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(formCookie); err == nil && len(ck.Value) == 26 {
+		return ck.Value
+	}
+	t := rand.Text()
+	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: t, Path: "/signin", MaxAge: 3600,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	return t
 }
 
 func (h *Web) signInPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "signin", signInData{base: base{Title: "Sign in"}, Next: nextOf(r)})
+	h.render(w, r, http.StatusOK, "signin", signInData{base: base{Title: "Sign in"}, Next: nextOf(r), Form: formToken(w, r)})
 }
 
 // signIn takes the email and password, and then asks for the code of an
 // account with MFA, or sends the browser on.
 func (h *Web) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	d := signInData{base: base{Title: "Sign in"}, Next: nextOf(r), Email: email}
+	ck, err := r.Cookie(formCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("form"))) != 1 {
+		d.Form, d.Error = formToken(w, r), "The sign-in form expired. Try again."
+		h.render(w, r, http.StatusForbidden, "signin", d)
+		return
+	}
+	d.Form = ck.Value
 	res, err := h.as(w, r, nil).Login(r.Context(), client.Login{Email: email, Password: r.PostFormValue("password"), TOTP: r.PostFormValue("code")})
 	h.signedIn(w, r, d, res, err)
 }
 
 // signInCode takes the second factor for the pending session.
 func (h *Web) signInCode(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	d := signInData{base: base{Title: "Sign in"}, Next: nextOf(r), Code: true}
 	v := visitorOf(r)
 	if v == nil || v.session == "" {
-		d.Code, d.Error = false, "The sign-in took too long. Start again."
+		d.Code, d.Error, d.Form = false, "The sign-in took too long. Start again.", formToken(w, r)
 		h.render(w, r, http.StatusUnauthorized, "signin", d)
 		return
 	}
@@ -65,6 +93,9 @@ func (h *Web) signedIn(w http.ResponseWriter, r *http.Request, d signInData, res
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	case errors.As(err, &ce) && ce.Status < 500:
+		if d.Form == "" {
+			d.Form = formToken(w, r)
+		}
 		d.Error = ce.Message
 		switch ce.Code {
 		case "invalid_credentials":
@@ -130,7 +161,8 @@ func (h *Web) home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, orgPath(me.Orgs[0].ID, "/audit-logs"), http.StatusSeeOther)
 }
 
-// orgHome is an organization's first page: its Audit Logs.
+// orgHome is an organization's first page: its Audit Logs (with the
+// viewer token, if the link had one).
 func (h *Web) orgHome(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, orgPath(r.PathValue("org"), "/audit-logs"), http.StatusSeeOther)
+	http.Redirect(w, r, addViewer(orgPath(r.PathValue("org"), "/audit-logs"), r.URL.Query().Get("viewer_token")), http.StatusSeeOther)
 }

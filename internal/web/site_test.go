@@ -29,7 +29,7 @@ const platformToken = "stele_platform_webtestwebtestwebtestwebtest"
 // 127.0.0.1, with an organization acme (Enterprise) whose owner has MFA,
 // a member without audit access, and an organization on the free plan.
 type site struct {
-	t        *testing.T
+	t        testing.TB
 	URL      string
 	platform *client.Client
 	key      *client.Client // acme's API key, to send events
@@ -39,7 +39,7 @@ type site struct {
 	verifierKey                                  string
 }
 
-func newSite(t *testing.T, frameAncestors ...string) *site {
+func newSite(t testing.TB, frameAncestors ...string) *site {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "stele.db"))
@@ -98,7 +98,7 @@ func newSite(t *testing.T, frameAncestors ...string) *site {
 }
 
 // serve serves h on 127.0.0.1.
-func serve(t *testing.T, h http.Handler) *httptest.Server {
+func serve(t testing.TB, h http.Handler) *httptest.Server {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

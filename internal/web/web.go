@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -93,14 +94,16 @@ func (h *Web) routes() {
 		panic(err)
 	}
 	for pattern, fn := range map[string]http.HandlerFunc{
-		"GET /{$}":            h.home,
-		"GET /signin":         h.signInPage,
-		"POST /signin":        h.signIn,
-		"POST /signin/code":   h.signInCode,
-		"POST /signout":       h.signOut,
-		"GET /static/":        cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static))).ServeHTTP,
-		"GET /orgs/{org}":     h.orgHome,
-		"GET /orgs/{org}/{$}": h.orgHome,
+		"GET /{$}":                  h.home,
+		"GET /signin":               h.signInPage,
+		"POST /signin":              h.signIn,
+		"POST /signin/code":         h.signInCode,
+		"POST /signout":             h.signOut,
+		"GET /invitations/{token}":  h.invitationPage,
+		"POST /invitations/{token}": h.acceptInvitation,
+		"GET /static/":              cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static))).ServeHTTP,
+		"GET /orgs/{org}":           h.orgHome,
+		"GET /orgs/{org}/{$}":       h.orgHome,
 
 		"GET /orgs/{org}/audit-logs":                     h.logs,
 		"GET /orgs/{org}/audit-logs/tail":                h.tail,
@@ -148,14 +151,19 @@ func cacheStatic(next http.Handler) http.Handler {
 	})
 }
 
+// maxForm bounds the body of a form.
+const maxForm = 64 << 10
+
 // orgPath is the path of one of org's pages.
 func orgPath(org string, parts ...string) string {
 	return "/orgs/" + url.PathEscape(org) + strings.Join(parts, "")
 }
 
 // localPath reports whether p is a path of this site to send a browser
-// back to after signing in: no scheme, no host, not protocol-relative.
+// back to after signing in: no scheme, no host, not protocol-relative,
+// before or after http.Redirect cleans it (browsers read a backslash as
+// a slash, so none is allowed).
 func localPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
-		!strings.ContainsAny(p, "\r\n\t") && len(p) <= 2048
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n\t") &&
+		!strings.HasPrefix(path.Clean(p), "//") && len(p) <= 2048
 }
