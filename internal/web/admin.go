@@ -127,6 +127,8 @@ type membersData struct {
 	Invited *client.Invitation // the invitation just made, its link shown once
 	Email   string
 	Role    string
+	// Permissions are those a custom role may grant.
+	Permissions []string
 }
 
 func (h *Web) members(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +151,9 @@ func (h *Web) showMembers(w http.ResponseWriter, r *http.Request, o *orgView, d 
 	if d.Roles, err = o.api.Roles(ctx, org); err != nil {
 		h.fail(w, r, o.Base, err)
 		return
+	}
+	for _, p := range auth.Permissions {
+		d.Permissions = append(d.Permissions, string(p))
 	}
 	h.render(w, r, status, "members", d)
 }
@@ -192,6 +197,20 @@ func (h *Web) removeMember(w http.ResponseWriter, r *http.Request) {
 	org, id := r.PathValue("org"), r.PathValue("id")
 	err := f.api.RemoveMember(r.Context(), org, id)
 	h.afterChange(w, r, err, orgPath(org, "/members"), func() string { return "Member removed." })
+}
+
+func (h *Web) createRole(w http.ResponseWriter, r *http.Request) {
+	f := h.formPage(w, r)
+	if f == nil {
+		return
+	}
+	org := r.PathValue("org")
+	in := client.RoleCreate{Name: strings.TrimSpace(r.PostFormValue("name")), Permissions: r.PostForm["permission"]}
+	if in.Permissions == nil {
+		in.Permissions = []string{}
+	}
+	ro, err := f.api.CreateRole(r.Context(), org, in)
+	h.afterChange(w, r, err, orgPath(org, "/members"), func() string { return "Role " + ro.Name + " created." })
 }
 
 // afterChange answers a change: back to page with a notice, or with the

@@ -370,8 +370,19 @@ func TestDetailAndVerify(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "detail-verified")
 	// The panel's URL opens it without the script, as a shared link would.
 	do(t, ctx, chromedp.Navigate(run(t, ctx, chromedp.Location())), chromedp.WaitVisible(chromedp.CSS("#detail .detail")))
-	// Esc closes it.
+	// Esc closes it; j and k move along the rows, Enter opens one.
 	do(t, ctx, chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(chromedp.ID("detail")))
+	do(t, ctx, chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("k"))
+	focused := run(t, ctx, chromedp.Evaluate[string](`document.activeElement.dataset.seq || ""`))
+	if want := rowSeqs(t, ctx)[2]; focused != want {
+		t.Errorf("after Esc, j, j, k the focus is on row %q, want %q (the third row)", focused, want)
+	}
+	do(t, ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(`#detail .detail[data-seq="`+focused+`"]`)))
+	// / goes to the search box.
+	do(t, ctx, chromedp.KeyEvent("/"))
+	if id := run(t, ctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "q" {
+		t.Errorf("after /, the focus is on %q, want the search box", id)
+	}
 }
 
 func TestLiveTail(t *testing.T) {

@@ -692,3 +692,74 @@ func TestPagesHostileParams(t *testing.T) {
 		}
 	}
 }
+
+// TestFormsRoles: an owner makes a custom role through the form, gives it
+// to the member, and the member then sees the Audit Logs.
+func TestFormsRoles(t *testing.T) {
+	s := newSite(t)
+	b := s.browser(t)
+	csrf := b.owner()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		form   url.Values
+		notice string
+	}{
+		{url.Values{"name": {"auditor"}, "permission": {"audit.read", "audit.export"}}, "Role auditor created."},
+		{url.Values{"name": {"auditor"}, "permission": {"audit.read"}}, "Not done: "}, // taken
+		{url.Values{"name": {"x y"}, "permission": {"audit.read"}}, "Not done: "},     // not a name
+		{url.Values{"name": {"wizard"}, "permission": {"sorcery"}}, "Not done: "},     // no such permission
+		{url.Values{"name": {"nothing"}}, "Role nothing created."},                    // a role may grant nothing
+	} {
+		tc.form.Set("csrf", csrf)
+		r := b.post("/orgs/acme/roles", tc.form)
+		if r.status != 303 || r.loc() != "/orgs/acme/members" {
+			t.Errorf("create role %v = %d to %q, want 303 to the members page", tc.form, r.status, r.loc())
+			continue
+		}
+		if page := b.get(r.loc()); !strings.Contains(html.UnescapeString(page.body), tc.notice) {
+			t.Errorf("create role %v: the page does not say %q", tc.form, tc.notice)
+		}
+	}
+	if r := b.post("/orgs/acme/roles", url.Values{"name": {"sneaky"}, "permission": {"audit.read"}}); r.status != 403 {
+		t.Errorf("create role without csrf = %d, want 403", r.status)
+	}
+	roles, err := s.platform.Roles(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ro := range roles {
+		if !ro.Builtin {
+			names = append(names, ro.Name+"="+strings.Join(ro.Permissions, "+"))
+		}
+	}
+	if got := strings.Join(names, " "); got != "auditor=audit.read+audit.export nothing=" {
+		t.Errorf("custom roles = %q", got)
+	}
+	s.logged(t, "role.created", "auditor")
+	// The member, made auditor, sees the Audit Logs.
+	m := s.browser(t)
+	if r := m.signIn(s.memberEmail, s.password, ""); r.status != 303 {
+		t.Fatalf("member sign-in = %d", r.status)
+	}
+	if r := m.get("/orgs/acme/audit-logs"); r.status != 403 {
+		t.Errorf("a member's audit logs = %d, want 403", r.status)
+	}
+	members, err := s.platform.Members(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mb := range members {
+		if mb.Email == s.memberEmail {
+			if r := b.post("/orgs/acme/members/"+mb.ID+"/role", url.Values{"csrf": {csrf}, "role": {"auditor"}}); r.status != 303 {
+				t.Fatalf("make the member auditor = %d", r.status)
+			}
+		}
+	}
+	if r := m.get("/orgs/acme/audit-logs"); r.status != 200 || !strings.Contains(r.body, `id="events"`) {
+		t.Errorf("an auditor's audit logs = %d, want 200 with the table", r.status)
+	}
+	if r := m.get("/orgs/acme/members"); r.status != 403 {
+		t.Errorf("an auditor's members page = %d, want 403", r.status)
+	}
+}

@@ -115,6 +115,7 @@ func (h *Web) routes() {
 		"POST /orgs/{org}/members/invite":       h.invite,
 		"POST /orgs/{org}/members/{id}/role":    h.changeRole,
 		"POST /orgs/{org}/members/{id}/remove":  h.removeMember,
+		"POST /orgs/{org}/roles":                h.createRole,
 		"GET /orgs/{org}/api-keys":              h.keys,
 		"POST /orgs/{org}/api-keys":             h.createKey,
 		"POST /orgs/{org}/api-keys/{id}/revoke": h.revokeKey,

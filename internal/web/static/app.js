@@ -102,6 +102,12 @@
       if (tr && ev.key === "Enter" && ev.target === tr) { ev.preventDefault(); openEvent(tr, true); }
     });
   }
+  // A page opened with an event's panel marks its row.
+  const shown = aside && $(".detail[data-seq]", aside);
+  if (shown && table) {
+    const tr = $(`tbody tr[data-seq="${shown.dataset.seq}"]`, table);
+    if (tr) tr.classList.add("selected");
+  }
   document.addEventListener("click", async (ev) => {
     const close = ev.target.closest("#detail .close");
     if (close) { ev.preventDefault(); closeEvent(close.href); return; }
