@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -91,5 +97,40 @@ func TestReadmeTour(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the tour's output lacks %q:\n%s", want, out)
 		}
+	}
+	devSignIn(t, "http://"+addr, creds)
+}
+
+// devSignIn signs in to the pages as the README says, with the email and
+// password --dev wrote, and sees the demo organization's Audit Logs.
+func devSignIn(t *testing.T, base, creds string) {
+	b, err := os.ReadFile(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c devCredentials
+	if err := json.Unmarshal(b, &c); err != nil || c.Email == "" || c.Password == "" {
+		t.Fatalf("%s has no email and password: %s", creds, b)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: time.Minute}
+	page, err := hc.Get(base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="form" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the sign-in page has no form token:\n%s", body)
+	}
+	resp, err := hc.PostForm(base+"/signin", url.Values{"email": {c.Email}, "password": {c.Password}, "form": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/orgs/demo/audit-logs" || !bytes.Contains(body, []byte(`<tr data-seq=`)) {
+		t.Errorf("signing in with the dev credentials ended at %s (%d), want the demo's Audit Logs with events", resp.Request.URL, resp.StatusCode)
 	}
 }
