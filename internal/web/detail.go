@@ -84,9 +84,9 @@ func (h *Web) detail(w http.ResponseWriter, r *http.Request) {
 	if o == nil {
 		return
 	}
-	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
-	if err != nil || seq < 0 || seq == math.MaxInt64 {
-		h.fail(w, r, o.Base, &client.Error{Status: http.StatusNotFound, ErrorDetail: client.ErrorDetail{Code: "not_found"}})
+	seq, ok := seqOf(r)
+	if !ok {
+		h.fail(w, r, o.Base, errPageNotFound)
 		return
 	}
 	e, err := o.api.Event(r.Context(), o.Base.Org.ID, seq)
@@ -130,9 +130,9 @@ func (h *Web) verifyEvent(w http.ResponseWriter, r *http.Request) {
 	if o == nil {
 		return
 	}
-	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
-	if err != nil || seq < 0 || seq == math.MaxInt64 {
-		h.fail(w, r, o.Base, &client.Error{Status: http.StatusNotFound, ErrorDetail: client.ErrorDetail{Code: "not_found"}})
+	seq, ok := seqOf(r)
+	if !ok {
+		h.fail(w, r, o.Base, errPageNotFound)
 		return
 	}
 	v, err := h.verify(r, o, seq)
@@ -203,6 +203,12 @@ func (h *Web) verify(r *http.Request, o *orgView, seq int64) (*verification, err
 		fmt.Sprintf("event %d is leaf %d of the signed tree of %d, proved by %d hashes", seq, seq, cp.Size, len(hashes))})
 	v.OK = true
 	return v, nil
+}
+
+// seqOf reads the path's {seq}.
+func seqOf(r *http.Request) (int64, bool) {
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	return seq, err == nil && seq >= 0 && seq != math.MaxInt64
 }
 
 // keyName is the name part of a note verifier key, "name+hash+key".

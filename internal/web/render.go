@@ -79,6 +79,12 @@ type errorPage struct {
 	Plan string
 }
 
+// Refusals of the pages' own, answered as the API's would be.
+var (
+	errPageNotFound  = &client.Error{Status: http.StatusNotFound, ErrorDetail: client.ErrorDetail{Code: "not_found"}}
+	errPageForbidden = &client.Error{Status: http.StatusForbidden, ErrorDetail: client.ErrorDetail{Code: "forbidden"}}
+)
+
 // fail answers a page with the error of an API call: the API's own
 // words for refusals, a plain apology for the rest.
 func (h *Web) fail(w http.ResponseWriter, r *http.Request, b base, err error) {

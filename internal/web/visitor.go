@@ -74,7 +74,7 @@ func (h *Web) orgPage(w http.ResponseWriter, r *http.Request, nav, title string)
 	o := &orgView{v: v, api: h.as(w, r, v), Base: base{Title: title, Nav: nav, Viewer: v.viewer, CSRF: v.csrf}}
 	if v.viewer != "" && nav != "logs" {
 		// A viewer token shows the Audit Logs, nothing around them.
-		h.fail(w, r, o.Base, &client.Error{Status: http.StatusForbidden, ErrorDetail: client.ErrorDetail{Code: "forbidden"}})
+		h.fail(w, r, o.Base, errPageForbidden)
 		return nil
 	}
 	org := r.PathValue("org")
