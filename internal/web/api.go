@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -25,7 +28,7 @@ const apiBase = "http://stele.internal"
 // request r, under the credential v holds. Cookies the API sets (signing
 // in and out) are passed on to w.
 func (h *Web) as(w http.ResponseWriter, r *http.Request, v *visitor) *client.Client {
-	t := &inProcess{api: h.api, from: r, w: w}
+	t := &inProcess{api: h.api, log: h.log, from: r, w: w}
 	if v != nil {
 		t.session, t.csrf = v.session, v.csrf
 	}
@@ -44,6 +47,7 @@ func (h *Web) as(w http.ResponseWriter, r *http.Request, v *visitor) *client.Cli
 // handler, as if they came from the page request from.
 type inProcess struct {
 	api     http.Handler
+	log     *slog.Logger
 	from    *http.Request
 	w       http.ResponseWriter // gets the cookies the API sets
 	session string              // session token, "" for none
@@ -69,6 +73,15 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	go func() {
 		defer pw.Close()
 		defer rw.WriteHeader(http.StatusOK) // an answer with no body
+		// net/http recovers a handler's panic on a connection; here, on a
+		// goroutine of ours, it would end the process.
+		defer func() {
+			if p := recover(); p != nil {
+				t.log.ErrorContext(req.Context(), "API handler panicked", "path", req.URL.Path, "panic", fmt.Sprint(p))
+				rw.WriteHeader(http.StatusInternalServerError)
+				pw.CloseWithError(errAPIPanic)
+			}
+		}()
 		t.api.ServeHTTP(rw, req)
 	}()
 	select {
@@ -89,6 +102,8 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 		Request: req,
 	}, nil
 }
+
+var errAPIPanic = errors.New("web: the API's handler panicked")
 
 // pipeWriter is the API's http.ResponseWriter for an in-process call:
 // the body goes through a pipe as it is written, so a stream (a live
