@@ -66,13 +66,13 @@ func TestReadmeTour(t *testing.T) {
 		}
 	}()
 	creds := filepath.Join(dir, "stele-data", "dev-credentials.json")
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		if _, err := os.Stat(creds); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logPath)
-			t.Fatalf("no %s after 2 minutes; server log:\n%s", creds, log)
+			t.Fatalf("no %s after 5 minutes; server log:\n%s", creds, log)
 		}
 	}
 

@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/steleaudit/stele/internal/browsertest"
+	"github.com/steleaudit/stele/internal/store/pgtest"
+	"github.com/steleaudit/stele/internal/store/postgres"
 
 	"github.com/steleaudit/stele/internal/simulate"
 )
@@ -88,13 +90,23 @@ func p95(took []time.Duration) float64 {
 }
 
 // benchSite is a site whose acme has STELE_WEB_BENCH_EVENTS events
-// (default 50,000) over 60 days, and a client signed in as its admin.
+// (default 50,000) over 60 days, and a client signed in as its admin;
+// on PostgreSQL when STELE_WEB_BENCH_POSTGRES is set.
 func benchSite(b *testing.B) (*site, *http.Client) {
 	n := 50000
 	if v, err := strconv.Atoi(os.Getenv("STELE_WEB_BENCH_EVENTS")); err == nil && v > 0 {
 		n = v
 	}
-	s := newSite(b)
+	var s *site
+	if os.Getenv("STELE_WEB_BENCH_POSTGRES") != "" {
+		st, err := postgres.Open(context.Background(), pgtest.Schema(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s = newSiteOn(b, st)
+	} else {
+		s = newSite(b)
+	}
 	end := time.Now().UTC()
 	sim := simulate.New(simulate.Config{Seed: 1, Start: end.AddDate(0, 0, -60), End: end})
 	for events := sim.History(n); len(events) > 0; events = events[min(1000, len(events)):] {

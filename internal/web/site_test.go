@@ -18,6 +18,7 @@ import (
 	"github.com/steleaudit/stele/client"
 	"github.com/steleaudit/stele/internal/ledger"
 	"github.com/steleaudit/stele/internal/server"
+	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/internal/store/sqlite"
 	"github.com/steleaudit/stele/internal/totp"
 	"github.com/steleaudit/stele/internal/web"
@@ -46,6 +47,13 @@ func newSite(t testing.TB, frameAncestors ...string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newSiteOn(t, st, frameAncestors...)
+}
+
+// newSiteOn is newSite on the store st, which it closes at the end.
+func newSiteOn(t testing.TB, st store.Store, frameAncestors ...string) *site {
+	t.Helper()
+	ctx := context.Background()
 	skey, err := ledger.GenerateKey("stele.test")
 	if err != nil {
 		t.Fatal(err)
