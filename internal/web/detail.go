@@ -61,10 +61,10 @@ func (h *Web) detailOf(o *orgView, e *client.Event, p logsParams) *detailData {
 	d.Permalink = addViewer(self+"/events/"+seq, o.Base.Viewer)
 	closed := p
 	closed.Event = ""
-	d.Close = self + query2(withViewer(closed.values(), o.Base.Viewer))
+	d.Close = self + queryString(withViewer(closed.values(), o.Base.Viewer))
 	around := logsParams{Range: "custom", Limit: defaultLimit,
 		From: e.Timestamp.Add(-5 * time.Minute).UTC().Format(localMinute), To: e.Timestamp.Add(5 * time.Minute).UTC().Format(localMinute)}
-	d.Around = self + query2(withViewer(around.values(), o.Base.Viewer))
+	d.Around = self + queryString(withViewer(around.values(), o.Base.Viewer))
 	return d
 }
 

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -56,10 +58,10 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 	d := &logsData{
 		base: o.Base, P: p, Self: self, Action: self,
 		Presets: presets, Categories: categories, PageSizes: pageSizes,
-		Reset: self + query2(withViewer(nil, o.Base.Viewer)),
+		Reset: self + queryString(withViewer(nil, o.Base.Viewer)),
 		Paged: p.Cursor != "", Help: searchHelp,
 	}
-	d.Base().Title = "Audit Logs · " + o.Base.Org.Name
+	d.Title = "Audit Logs · " + o.Base.Org.Name
 	now := h.cfg.Now().UTC()
 	d.Chips = p.chips(self, now)
 	for i := range d.Chips {
@@ -135,7 +137,7 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 		if list.NextCursor != "" {
 			next := p
 			next.Cursor, next.Event = list.NextCursor, ""
-			d.More = self + query2(withViewer(next.values(), o.Base.Viewer))
+			d.More = self + queryString(withViewer(next.values(), o.Base.Viewer))
 		}
 	}
 	if hist != nil {
@@ -150,12 +152,9 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	tail := p
 	tail.Cursor, tail.Event, tail.Limit = "", "", defaultLimit
-	d.TailURL = self + "/tail" + query2(withViewer(tail.values(), o.Base.Viewer))
+	d.TailURL = self + "/tail" + queryString(withViewer(tail.values(), o.Base.Viewer))
 	h.render(w, r, http.StatusOK, "logs", d)
 }
-
-// Base lets the handler retitle the page.
-func (d *logsData) Base() *base { return &d.base }
 
 // logEmpty reports whether the organization's log holds no event at all,
 // for the page to explain what would appear there.
@@ -212,12 +211,10 @@ func addViewer(u, token string) string {
 		return u
 	}
 	sep := "?"
-	for i := 0; i < len(u); i++ {
-		if u[i] == '?' {
-			sep = "&"
-		}
+	if strings.Contains(u, "?") {
+		sep = "&"
 	}
-	return u + sep + "viewer_token=" + queryEscape(token)
+	return u + sep + "viewer_token=" + url.QueryEscape(token)
 }
 
 // detailsMap decodes an event's details, an object or nothing.

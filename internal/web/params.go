@@ -156,7 +156,7 @@ func (p logsParams) chips(self string, now time.Time) []chip {
 		q := p
 		f.clear(&q)
 		q.Cursor, q.Event = "", ""
-		out = append(out, chip{Label: f.label + f.value, Remove: self + query2(q.values())})
+		out = append(out, chip{Label: f.label + f.value, Remove: self + queryString(q.values())})
 	}
 	parsed, err := query.Parse(p.Q, now)
 	if err != nil {
@@ -166,7 +166,7 @@ func (p logsParams) chips(self string, now time.Time) []chip {
 		rest := &query.Query{Terms: slices.Delete(slices.Clone(parsed.Terms), i, i+1)}
 		q := p
 		q.Q, q.Cursor, q.Event = rest.String(), "", ""
-		out = append(out, chip{Label: termLabel(t), Remove: self + query2(q.values())})
+		out = append(out, chip{Label: termLabel(t), Remove: self + queryString(q.values())})
 	}
 	return out
 }
@@ -193,8 +193,8 @@ func actorTypeName(t string) string {
 	return t
 }
 
-// query2 is "?"+v's encoding, or "" when v is empty.
-func query2(v url.Values) string {
+// queryString is "?"+v's encoding, or "" when v is empty.
+func queryString(v url.Values) string {
 	if len(v) == 0 {
 		return ""
 	}

@@ -18,7 +18,7 @@ func TestLogsParamsRoundTrip(t *testing.T) {
 		{Range: "custom", From: "2026-01-01T00:00", To: "2026-01-31T23:59", Limit: 25, Cursor: "abc", Event: "12"},
 		{Range: "30d", Limit: 200, Actor: "bob@example.com", ActorType: "system", Target: "p-1"},
 	} {
-		r := httptest.NewRequest("GET", "/x"+query2(p.values()), nil)
+		r := httptest.NewRequest("GET", "/x"+queryString(p.values()), nil)
 		if got := readLogsParams(r); !reflect.DeepEqual(got, p) {
 			t.Errorf("readLogsParams(values(%+v)) = %+v", p, got)
 		}

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +44,7 @@ func (h *Web) rowOf(o *orgView, e *client.Event, p logsParams) row {
 	rw := row{
 		Seq: e.Seq, Time: e.Timestamp, Actor: actorOf(e.Actor), Event: e.Event, Category: e.Category,
 		Summary: summary(e), Target: targetName(e.Target), TargetOf: e.Target.Type, IP: e.IP,
-		Open: self + query2(withViewer(open.values(), o.Base.Viewer)),
+		Open: self + queryString(withViewer(open.values(), o.Base.Viewer)),
 		Part: addViewer(self+"/events/"+strconv.FormatInt(e.Seq, 10)+"?part=1", o.Base.Viewer),
 	}
 	narrow := func(term string, negate bool) string {
@@ -55,7 +54,7 @@ func (h *Web) rowOf(o *orgView, e *client.Event, p logsParams) row {
 			term = "-" + term
 		}
 		q.Q = strings.TrimSpace(q.Q + " " + term)
-		return self + query2(withViewer(q.values(), o.Base.Viewer))
+		return self + queryString(withViewer(q.values(), o.Base.Viewer))
 	}
 	if rw.Actor.Value != "" {
 		rw.OnlyActor, rw.NotActor = narrow("actor:"+quoteValue(rw.Actor.Value), false), narrow("actor:"+quoteValue(rw.Actor.Value), true)
@@ -200,5 +199,3 @@ func scalar(v any) string {
 	}
 	return s
 }
-
-var queryEscape = url.QueryEscape
