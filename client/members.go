@@ -77,3 +77,14 @@ func (c *Client) RevokeViewerToken(ctx context.Context, org, id string) (*Viewer
 	}
 	return &out, nil
 }
+
+// AcceptInvitation accepts the invitation of token: for a new account,
+// in sets its name and password; for an existing one, in.Password must
+// be the account's.
+func (c *Client) AcceptInvitation(ctx context.Context, token string, in InvitationAccept) (*InvitationAccepted, error) {
+	var out InvitationAccepted
+	if _, err := c.do(ctx, http.MethodPost, "/v1/invitations/"+url.PathEscape(token)+"/accept", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

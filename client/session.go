@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 )
 
 // A person signs in with a password (and a TOTP or recovery code, for an
@@ -32,17 +31,6 @@ func (c *Client) Logout(ctx context.Context) error {
 func (c *Client) Me(ctx context.Context) (*SignIn, error) {
 	var out SignIn
 	if _, err := c.do(ctx, http.MethodGet, "/v1/me", nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// AcceptInvitation accepts the invitation of token: for a new account,
-// in sets its name and password; for an existing one, in.Password must
-// be the account's.
-func (c *Client) AcceptInvitation(ctx context.Context, token string, in InvitationAccept) (*InvitationAccepted, error) {
-	var out InvitationAccepted
-	if _, err := c.do(ctx, http.MethodPost, "/v1/invitations/"+url.PathEscape(token)+"/accept", nil, in, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

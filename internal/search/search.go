@@ -75,12 +75,11 @@ func Filter(req Request, now time.Time, cat *event.Catalog) (store.Filter, error
 	if len(q.Terms) > query.MaxTerms {
 		return f, &Error{"q", errors.New("too many terms with the filters added")}
 	}
-	f.Since, f.Until = req.From.UTC(), req.To.UTC()
-	if req.From.IsZero() {
-		f.Since = time.Time{}
+	if !req.From.IsZero() {
+		f.Since = req.From.UTC()
 	}
-	if req.To.IsZero() {
-		f.Until = time.Time{}
+	if !req.To.IsZero() {
+		f.Until = req.To.UTC()
 	}
 	if req.Range != "" {
 		d, ok := Ranges[req.Range]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/search"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) facets(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	f, err := s.searchFilter(r)
-	none := errors.Is(err, errNoMatch)
+	none := errors.Is(err, search.ErrNoMatch)
 	if err != nil && !none {
 		return err
 	}
@@ -67,7 +68,7 @@ func (s *Server) histogram(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	f, err := s.searchFilter(r)
-	none := errors.Is(err, errNoMatch)
+	none := errors.Is(err, search.ErrNoMatch)
 	if err != nil && !none {
 		return err
 	}

@@ -167,5 +167,5 @@ func (s *Server) newUser(ctx context.Context, in client.InvitationAccept, email 
 }
 
 func (s *Server) member(ctx context.Context, org, userID string) (store.Member, error) {
-	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.Member, error) { return r.Member(ctx, org, userID) })
+	return store.ReadValue(ctx, s.st, func(ctx context.Context, r store.Reader) (store.Member, error) { return r.Member(ctx, org, userID) })
 }

@@ -110,5 +110,5 @@ func userJSON(u store.User) client.User {
 }
 
 func (s *Server) user(ctx context.Context, id string) (store.User, error) {
-	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, id) })
+	return store.ReadValue(ctx, s.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, id) })
 }

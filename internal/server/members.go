@@ -164,7 +164,7 @@ func (s *Server) mayGrant(ctx context.Context, c *call, field, role string) erro
 	if role == auth.RoleOwner && !isOwner(c) {
 		return &apiError{status: http.StatusForbidden, code: "forbidden", field: field, message: "only an owner may make an owner"}
 	}
-	perms, err := read(ctx, s.st, func(ctx context.Context, r store.Reader) ([]auth.Permission, error) {
+	perms, err := store.ReadValue(ctx, s.st, func(ctx context.Context, r store.Reader) ([]auth.Permission, error) {
 		return auth.RolePermissions(ctx, r, c.org, role)
 	})
 	if errors.Is(err, store.ErrNotFound) {

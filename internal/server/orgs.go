@@ -203,18 +203,7 @@ func checkRetention(name string, days int) error {
 
 // org reads a registered organization.
 func (s *Server) org(ctx context.Context, id string) (store.Org, error) {
-	return read(ctx, s.st, func(ctx context.Context, r store.Reader) (store.Org, error) { return r.Org(ctx, id) })
-}
-
-// read returns what f reads in a read transaction of st.
-func read[T any](ctx context.Context, st store.Store, f func(context.Context, store.Reader) (T, error)) (T, error) {
-	var v T
-	err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		v, err = f(ctx, r)
-		return err
-	})
-	return v, err
+	return store.ReadValue(ctx, s.st, func(ctx context.Context, r store.Reader) (store.Org, error) { return r.Org(ctx, id) })
 }
 
 // registered returns errNotFound unless org is registered. Organizations

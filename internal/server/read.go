@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/search"
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/verify"
 )
@@ -26,7 +27,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	f, err := s.searchFilter(r)
-	none := errors.Is(err, errNoMatch)
+	none := errors.Is(err, search.ErrNoMatch)
 	if err != nil && !none {
 		return err
 	}

@@ -8,10 +8,6 @@ import (
 	"github.com/steleaudit/stele/internal/store"
 )
 
-// errNoMatch says a filter can match no event, so the store need not be
-// asked.
-var errNoMatch = search.ErrNoMatch
-
 // searchFilter reads what selects events in a request (package search):
 // the search q, the date preset range or from and to, and the structured
 // filters. A bad query is answered with the parser's message, naming its

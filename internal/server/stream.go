@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/steleaudit/stele/internal/search"
 	"github.com/steleaudit/stele/internal/store"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	f, err := s.searchFilter(r)
-	none := errors.Is(err, errNoMatch)
+	none := errors.Is(err, search.ErrNoMatch)
 	if err != nil && !none {
 		return err
 	}

@@ -80,7 +80,7 @@ func (s *Server) revokeViewerToken(w http.ResponseWriter, r *http.Request, c *ca
 	if !auth.ValidViewerID(id) {
 		return errNotFound
 	}
-	v, err := read(r.Context(), s.st, func(ctx context.Context, rd store.Reader) (store.ViewerToken, error) { return rd.ViewerToken(ctx, id) })
+	v, err := store.ReadValue(r.Context(), s.st, func(ctx context.Context, rd store.Reader) (store.ViewerToken, error) { return rd.ViewerToken(ctx, id) })
 	if err != nil {
 		return err
 	}

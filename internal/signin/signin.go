@@ -87,7 +87,7 @@ func (d *Desk) Password(ctx context.Context, src journal.Source, email, pw, code
 	if err := d.Throttled(src.IP, email); err != nil {
 		return nil, err
 	}
-	u, err := read(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.UserByEmail(ctx, email) })
+	u, err := store.ReadValue(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.UserByEmail(ctx, email) })
 	if errors.Is(err, store.ErrNotFound) {
 		d.verify(ctx, "", pw) // as long as for an account, so as not to tell there is none
 		d.fail(src.IP, email)
@@ -96,7 +96,7 @@ func (d *Desk) Password(ctx context.Context, src journal.Source, email, pw, code
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Prove(ctx, src, u, pw); err != nil {
+	if err := d.prove(ctx, src, u, pw); err != nil {
 		return nil, err
 	}
 	if u.MFASecret == nil {
@@ -121,7 +121,7 @@ func (d *Desk) SecondFactor(ctx context.Context, src journal.Source, pending sto
 	if !pending.MFAPending {
 		return nil, ErrNotPending
 	}
-	u, err := read(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, pending.UserID) })
+	u, err := store.ReadValue(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, pending.UserID) })
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +172,11 @@ func (d *Desk) Prove(ctx context.Context, src journal.Source, u store.User, pw s
 	if err := d.Throttled(src.IP, u.Email); err != nil {
 		return err
 	}
+	return d.prove(ctx, src, u, pw)
+}
+
+// prove is Prove once the throttle let the try through.
+func (d *Desk) prove(ctx context.Context, src journal.Source, u store.User, pw string) error {
 	ok, err := d.verify(ctx, u.PasswordHash, pw)
 	if err != nil {
 		return err
@@ -218,7 +223,7 @@ func (d *Desk) SignOut(ctx context.Context, src journal.Source, sess store.Sessi
 	if sess.MFAPending {
 		return nil
 	}
-	u, err := read(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, sess.UserID) })
+	u, err := store.ReadValue(ctx, d.st, func(ctx context.Context, r store.Reader) (store.User, error) { return r.User(ctx, sess.UserID) })
 	if err != nil {
 		return err
 	}
@@ -236,7 +241,7 @@ func (d *Desk) failed(ctx context.Context, src journal.Source, u store.User, rea
 // Record logs an event of u's about their own account in each of their
 // organizations.
 func (d *Desk) Record(ctx context.Context, src journal.Source, u store.User, typ string, details map[string]any) error {
-	ms, err := read(ctx, d.st, func(ctx context.Context, r store.Reader) ([]store.Member, error) { return r.Memberships(ctx, u.ID) })
+	ms, err := store.ReadValue(ctx, d.st, func(ctx context.Context, r store.Reader) ([]store.Member, error) { return r.Memberships(ctx, u.ID) })
 	if err != nil {
 		return err
 	}
@@ -281,15 +286,4 @@ func NormalEmail(email string) string { return strings.ToLower(strings.TrimSpace
 // hashEqual returns a test for a hash equal to want, in constant time.
 func hashEqual(want []byte) func([]byte) bool {
 	return func(h []byte) bool { return subtle.ConstantTimeCompare(h, want) == 1 }
-}
-
-// read runs fn in a read transaction and returns its result.
-func read[T any](ctx context.Context, st store.Store, fn func(context.Context, store.Reader) (T, error)) (T, error) {
-	var v T
-	err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		v, err = fn(ctx, r)
-		return err
-	})
-	return v, err
 }

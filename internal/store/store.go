@@ -171,3 +171,15 @@ func DecodeLists(r *verify.Record, personal, commitments []byte) []string {
 	}
 	return faults
 }
+
+// ReadValue runs fn in a read transaction of st and returns its result:
+// one value read consistently, without a closure over a variable.
+func ReadValue[T any](ctx context.Context, st Store, fn func(context.Context, Reader) (T, error)) (T, error) {
+	var v T
+	err := st.Read(ctx, func(ctx context.Context, r Reader) error {
+		var err error
+		v, err = fn(ctx, r)
+		return err
+	})
+	return v, err
+}

@@ -28,15 +28,11 @@ const apiBase = "http://stele.internal"
 // request r, under the credential v holds. Cookies the API sets (signing
 // in and out) are passed on to w.
 func (h *Web) as(w http.ResponseWriter, r *http.Request, v *visitor) *client.Client {
-	t := &inProcess{api: h.api, log: h.log, from: r, w: w}
-	if v != nil {
-		t.session, t.csrf = v.session, v.csrf
+	if v == nil {
+		v = &visitor{}
 	}
-	token := ""
-	if v != nil {
-		token = v.viewer
-	}
-	c, err := client.New(apiBase, token, client.WithHTTPClient(&http.Client{Transport: t}))
+	t := &inProcess{api: h.api, log: h.log, from: r, w: w, session: v.session, csrf: v.csrf}
+	c, err := client.New(apiBase, v.viewer, client.WithHTTPClient(&http.Client{Transport: t}))
 	if err != nil {
 		panic(err) // apiBase parses
 	}

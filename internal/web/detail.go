@@ -50,7 +50,7 @@ func (h *Web) detailOf(o *orgView, e *client.Event, p logsParams) *detailData {
 	}
 	for k, v := range dm {
 		if !changed[k] {
-			d.Fields = append(d.Fields, field{k, fullValue(v)})
+			d.Fields = append(d.Fields, field{k, valueText(v)})
 		}
 	}
 	slices.SortFunc(d.Fields, func(a, b field) int { return strings.Compare(a.Name, b.Name) })
@@ -61,32 +61,18 @@ func (h *Web) detailOf(o *orgView, e *client.Event, p logsParams) *detailData {
 	d.Permalink = addViewer(self+"/events/"+seq, o.Base.Viewer)
 	closed := p
 	closed.Event = ""
-	d.Close = self + queryString(withViewer(closed.values(), o.Base.Viewer))
+	d.Close = closed.link(self, o.Base.Viewer)
 	around := logsParams{Range: "custom", Limit: defaultLimit,
 		From: e.Timestamp.Add(-5 * time.Minute).UTC().Format(localMinute), To: e.Timestamp.Add(5 * time.Minute).UTC().Format(localMinute)}
-	d.Around = self + queryString(withViewer(around.values(), o.Base.Viewer))
+	d.Around = around.link(self, o.Base.Viewer)
 	return d
-}
-
-// fullValue is v as text: a string as itself, anything else as JSON.
-func fullValue(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // detail is the page of one event: a permalink, and the fragment the
 // Audit Logs page's script shows in its panel (?part=1).
 func (h *Web) detail(w http.ResponseWriter, r *http.Request) {
-	o := h.orgPage(w, r, "logs", "Event")
+	o, seq := h.eventPage(w, r, "Event")
 	if o == nil {
-		return
-	}
-	seq, ok := seqOf(r)
-	if !ok {
-		h.fail(w, r, o.Base, errPageNotFound)
 		return
 	}
 	e, err := o.api.Event(r.Context(), o.Base.Org.ID, seq)
@@ -126,13 +112,8 @@ type step struct {
 // latest signed checkpoint with the verifier key, and checks the event's
 // inclusion proof against it.
 func (h *Web) verifyEvent(w http.ResponseWriter, r *http.Request) {
-	o := h.orgPage(w, r, "logs", "Verify event")
+	o, seq := h.eventPage(w, r, "Verify event")
 	if o == nil {
-		return
-	}
-	seq, ok := seqOf(r)
-	if !ok {
-		h.fail(w, r, o.Base, errPageNotFound)
 		return
 	}
 	v, err := h.verify(r, o, seq)
@@ -205,10 +186,20 @@ func (h *Web) verify(r *http.Request, o *orgView, seq int64) (*verification, err
 	return v, nil
 }
 
-// seqOf reads the path's {seq}.
-func seqOf(r *http.Request) (int64, bool) {
+// eventPage starts a page of the path's event (orgPage) and reads its
+// {seq}; it answers the request itself and returns nil when the page
+// can't be shown.
+func (h *Web) eventPage(w http.ResponseWriter, r *http.Request, title string) (*orgView, int64) {
+	o := h.orgPage(w, r, "logs", title)
+	if o == nil {
+		return nil, 0
+	}
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
-	return seq, err == nil && seq >= 0 && seq != math.MaxInt64
+	if err != nil || seq < 0 || seq == math.MaxInt64 {
+		h.fail(w, r, o.Base, errPageNotFound)
+		return nil, 0
+	}
+	return o, seq
 }
 
 // keyName is the name part of a note verifier key, "name+hash+key".

@@ -75,7 +75,7 @@ func (h *Web) histogramOf(hist *client.Histogram, p logsParams, self, viewer str
 		narrow := p
 		narrow.Range, narrow.From, narrow.To = "custom", b.Start.UTC().Format(localMinute), end.Add(-time.Minute).UTC().Format(localMinute)
 		narrow.Cursor, narrow.Event = "", ""
-		br.Href = self + queryString(withViewer(narrow.values(), viewer))
+		br.Href = narrow.link(self, viewer)
 		br.Label = fmt.Sprintf("%s UTC: %d events", b.Start.UTC().Format(labelFormat(hist.Bucket)), b.Count)
 		y := float64(histHeight)
 		for _, c := range categoryOrder(b.ByCategory) {
@@ -98,7 +98,7 @@ func (h *Web) histogramOf(hist *client.Histogram, p logsParams, self, viewer str
 		q.Range, q.Cursor, q.Event = "custom", "", ""
 		q.From = hist.From.Add(by).UTC().Format(localMinute)
 		q.To = hist.To.Add(by).Add(-time.Minute).UTC().Format(localMinute)
-		return self + queryString(withViewer(q.values(), viewer))
+		return q.link(self, viewer)
 	}
 	out.Prev = shift(-span)
 	if hist.To.Before(h.cfg.Now().Add(-time.Minute)) {

@@ -58,15 +58,12 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 	d := &logsData{
 		base: o.Base, P: p, Self: self, Action: self,
 		Presets: presets, Categories: categories, PageSizes: pageSizes,
-		Reset: self + queryString(withViewer(nil, o.Base.Viewer)),
+		Reset: logsParams{Range: defaultRange, Limit: defaultLimit}.link(self, o.Base.Viewer),
 		Paged: p.Cursor != "", Help: searchHelp,
 	}
 	d.Title = "Audit Logs · " + o.Base.Org.Name
 	now := h.cfg.Now().UTC()
-	d.Chips = p.chips(self, now)
-	for i := range d.Chips {
-		d.Chips[i].Remove = addViewer(d.Chips[i].Remove, o.Base.Viewer)
-	}
+	d.Chips = p.chips(self, o.Base.Viewer, now)
 	if _, err := query.Parse(p.Q, now); err != nil {
 		d.QueryError = cutError(p.Q, err)
 		h.render(w, r, http.StatusBadRequest, "logs", d)
@@ -137,7 +134,7 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 		if list.NextCursor != "" {
 			next := p
 			next.Cursor, next.Event = list.NextCursor, ""
-			d.More = self + queryString(withViewer(next.values(), o.Base.Viewer))
+			d.More = next.link(self, o.Base.Viewer)
 		}
 	}
 	if hist != nil {
@@ -152,7 +149,7 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	tail := p
 	tail.Cursor, tail.Event, tail.Limit = "", "", defaultLimit
-	d.TailURL = self + "/tail" + queryString(withViewer(tail.values(), o.Base.Viewer))
+	d.TailURL = tail.link(self+"/tail", o.Base.Viewer)
 	h.render(w, r, http.StatusOK, "logs", d)
 }
 
@@ -191,18 +188,6 @@ func cutError(q string, err error) *queryError {
 		qe.Before, qe.At, qe.After = "", "", ""
 	}
 	return qe
-}
-
-// withViewer adds the viewer token to v, so that links keep it.
-func withViewer(v map[string][]string, token string) map[string][]string {
-	if token == "" {
-		return v
-	}
-	if v == nil {
-		v = map[string][]string{}
-	}
-	v["viewer_token"] = []string{token}
-	return v
 }
 
 // addViewer adds the viewer token to a URL of the page.

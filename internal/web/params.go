@@ -89,6 +89,16 @@ func (p logsParams) values() url.Values {
 	return v
 }
 
+// link is the URL of path with p's parameters, and the viewer token if
+// the page was opened with one, so that links keep it.
+func (p logsParams) link(path, viewer string) string {
+	v := p.values()
+	if viewer != "" {
+		v.Set("viewer_token", viewer)
+	}
+	return path + queryString(v)
+}
+
 // bounds are the timestamps the range selects, From <= t < To; a zero
 // To is open (up to now and beyond).
 func (p logsParams) bounds(now time.Time) (from, to time.Time, err error) {
@@ -138,7 +148,7 @@ type chip struct {
 
 // chips are p's active filters: each filter, and each term of the search
 // box, parsed.
-func (p logsParams) chips(self string, now time.Time) []chip {
+func (p logsParams) chips(self, viewer string, now time.Time) []chip {
 	var out []chip
 	for _, f := range []struct {
 		label string
@@ -156,7 +166,7 @@ func (p logsParams) chips(self string, now time.Time) []chip {
 		q := p
 		f.clear(&q)
 		q.Cursor, q.Event = "", ""
-		out = append(out, chip{Label: f.label + f.value, Remove: self + queryString(q.values())})
+		out = append(out, chip{Label: f.label + f.value, Remove: q.link(self, viewer)})
 	}
 	parsed, err := query.Parse(p.Q, now)
 	if err != nil {
@@ -166,7 +176,7 @@ func (p logsParams) chips(self string, now time.Time) []chip {
 		rest := &query.Query{Terms: slices.Delete(slices.Clone(parsed.Terms), i, i+1)}
 		q := p
 		q.Q, q.Cursor, q.Event = rest.String(), "", ""
-		out = append(out, chip{Label: termLabel(t), Remove: self + queryString(q.values())})
+		out = append(out, chip{Label: termLabel(t), Remove: q.link(self, viewer)})
 	}
 	return out
 }

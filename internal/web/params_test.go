@@ -84,7 +84,7 @@ func TestSearchAndChips(t *testing.T) {
 	if v, ok := q.Terms[3].Values[0].Exact(); !ok || v != `x"y*z` {
 		t.Errorf("target term = %v, want the literal value", q.Terms[3])
 	}
-	chips := p.chips("/orgs/acme/audit-logs", now)
+	chips := p.chips("/orgs/acme/audit-logs", "", now)
 	var labels []string
 	for _, c := range chips {
 		labels = append(labels, c.Label)

@@ -2,13 +2,13 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/steleaudit/stele/client"
+	"github.com/steleaudit/stele/internal/search"
 )
 
 // A row is one event in the table.
@@ -44,7 +44,7 @@ func (h *Web) rowOf(o *orgView, e *client.Event, p logsParams) row {
 	rw := row{
 		Seq: e.Seq, Time: e.Timestamp, Actor: actorOf(e.Actor), Event: e.Event, Category: e.Category,
 		Summary: summary(e), Target: targetName(e.Target), TargetOf: e.Target.Type, IP: e.IP,
-		Open: self + queryString(withViewer(open.values(), o.Base.Viewer)),
+		Open: open.link(self, o.Base.Viewer),
 		Part: addViewer(self+"/events/"+strconv.FormatInt(e.Seq, 10)+"?part=1", o.Base.Viewer),
 	}
 	narrow := func(term string, negate bool) string {
@@ -54,7 +54,7 @@ func (h *Web) rowOf(o *orgView, e *client.Event, p logsParams) row {
 			term = "-" + term
 		}
 		q.Q = strings.TrimSpace(q.Q + " " + term)
-		return self + queryString(withViewer(q.values(), o.Base.Viewer))
+		return q.link(self, o.Base.Viewer)
 	}
 	if rw.Actor.Value != "" {
 		rw.OnlyActor, rw.NotActor = narrow("actor:"+quoteValue(rw.Actor.Value), false), narrow("actor:"+quoteValue(rw.Actor.Value), true)
@@ -66,7 +66,8 @@ func (h *Web) rowOf(o *orgView, e *client.Event, p logsParams) row {
 	return rw
 }
 
-// quoteValue writes v as a value of the search language matching itself.
+// quoteValue writes v as a value of the search language matching itself:
+// bare when it can be, for readable URLs, else as search.Literal.
 func quoteValue(v string) string {
 	plain := v != ""
 	for _, r := range v {
@@ -77,7 +78,7 @@ func quoteValue(v string) string {
 	if plain {
 		return v
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, `*`, `\*`).Replace(v) + `"`
+	return search.Literal(v)
 }
 
 func actorOf(a client.Actor) actorView {
@@ -179,23 +180,24 @@ func orNone(s string) string {
 	return s
 }
 
-// scalar is v as short text: a JSON scalar as itself, anything else as
-// compact JSON, cut at 120 characters.
+// scalar is valueText(v) cut at 120 characters, for a line of summary.
 func scalar(v any) string {
-	var s string
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		s = v
-	case float64, bool:
-		s = fmt.Sprint(v)
-	default:
-		b, _ := json.Marshal(v)
-		s = string(b)
-	}
+	s := valueText(v)
 	if r := []rune(s); len(r) > 120 {
 		s = string(r[:119]) + "…"
 	}
 	return s
+}
+
+// valueText is a detail's value as text: a string as itself, null as
+// nothing, anything else as compact JSON.
+func valueText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
