@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 
 	"github.com/steleaudit/stele/internal/store"
 	"github.com/steleaudit/stele/verify"
@@ -35,8 +36,8 @@ type CheckSummary struct {
 }
 
 // checkChunk is how many events Check reads and hashes at a time: small
-// enough that a small log still keeps every core busy (most are small), big
-// enough that the read transaction each one takes costs little.
+// enough that a small log still keeps every core busy, big enough that the
+// read transaction each one takes costs little.
 const checkChunk = 1024
 
 // Check verifies every log in st from first principles: it recomputes each
@@ -45,39 +46,61 @@ const checkChunk = 1024
 // checkpoint's signature (by verifierKey) and root. It calls report for
 // each problem, naming the org and seq, and never skips over a gap. Memory
 // stays flat in the number of events (it grows with checkpoints: 40 bytes
-// each). The error is for failures to read, not for problems found.
+// each, and with organizations). The error is for failures to read, not
+// for problems found.
+//
+// Every core reads and hashes events, in chunks, while one goroutine
+// rebuilds the trees in order; the chunks run on from one log to the next,
+// so many small logs keep the cores as busy as one large one.
 func Check(ctx context.Context, st store.Store, verifierKey string, report func(Problem)) (CheckSummary, error) {
 	var sum CheckSummary
 	v, err := note.NewVerifier(verifierKey)
 	if err != nil {
 		return sum, fmt.Errorf("couldn't read the verifier key: %w", err)
 	}
-	var orgs []string
+	var logs []logSize
 	err = st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		orgs, err = r.Orgs(ctx)
-		return err
+		orgs, err := r.Orgs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			h, err := r.Head(ctx, org)
+			if err != nil {
+				return err
+			}
+			logs = append(logs, logSize{org, h.Size})
+		}
+		return nil
 	})
 	if err != nil {
 		return sum, fmt.Errorf("couldn't list logs: %w", err)
 	}
+	chunks, stop := readChunks(ctx, st, logs)
+	defer stop()
 	count := func(p Problem) { sum.Problems++; report(p) }
-	for _, org := range orgs {
+	for _, l := range logs {
 		err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-			c := &orgCheck{ctx: ctx, st: st, r: r, org: org, verifierKey: verifierKey, name: v.Name(), report: count}
-			return c.run(&sum)
+			c := &orgCheck{ctx: ctx, r: r, org: l.org, verifierKey: verifierKey, name: v.Name(), report: count}
+			return c.run(&sum, l.size, chunks)
 		})
 		if err != nil {
-			return sum, fmt.Errorf("couldn't check %s: %w", org, err)
+			return sum, fmt.Errorf("couldn't check %s: %w", l.org, err)
 		}
 		sum.Orgs++
 	}
 	return sum, nil
 }
 
+// A logSize is an organization's log and its size when Check began.
+type logSize struct {
+	org  string
+	size int64
+}
+
 // An orgCheck checks one organization's log within one read snapshot.
 type orgCheck struct {
 	ctx         context.Context
-	st          store.Store
 	r           store.Reader
 	org         string
 	verifierKey string
@@ -102,20 +125,37 @@ func (c *orgCheck) problem(seq int64, format string, args ...any) {
 	c.report(Problem{Org: c.org, Seq: seq, Reason: fmt.Sprintf(format, args...)})
 }
 
-func (c *orgCheck) run(sum *CheckSummary) error {
+// run checks the log against its head in this snapshot. The first size
+// events (the log's size when Check began) come hashed from chunks, read
+// in snapshots of their own: stored events never change, so every
+// snapshot since agrees on them (if one did not, the events would disagree
+// with the tree, which run reports). Events appended since, it reads here.
+func (c *orgCheck) run(sum *CheckSummary, size int64, chunks <-chan chan *chunk) error {
 	var err error
 	if c.head, err = c.r.Head(c.ctx, c.org); err != nil {
 		return err
+	}
+	if c.head.Size < size {
+		for range chunkCount(size) { // not needed, but they are in line
+			<-<-chunks
+		}
+		c.problem(-1, "tree head went from size %d to %d during the check", size, c.head.Size)
+		return nil
 	}
 	if err := c.readCheckpoints(sum); err != nil {
 		return err
 	}
 	c.tiles, c.tileN, c.ahead, c.lastBad = map[int][]byte{}, map[int]int64{}, map[int]map[int64][]byte{}, -1
 	c.tree.onNode = c.compareNode
-	slots, stop := c.readChunks()
-	defer stop()
-	for range (c.head.Size + checkChunk - 1) / checkChunk {
-		ch := <-<-slots
+	for range chunkCount(size) {
+		ch := <-<-chunks
+		if ch.err != nil {
+			return ch.err
+		}
+		c.checkChunk(ch, sum)
+	}
+	for from := size; from < c.head.Size; from += checkChunk {
+		ch := readChunk(c.ctx, c.r, c.org, from, min(from+checkChunk, c.head.Size))
 		if ch.err != nil {
 			return ch.err
 		}
@@ -139,6 +179,8 @@ func (c *orgCheck) run(sum *CheckSummary) error {
 	}
 	return err
 }
+
+func chunkCount(size int64) int64 { return (size + checkChunk - 1) / checkChunk }
 
 // readCheckpoints checks each stored checkpoint's signature and form, and
 // keeps its size and root to compare with the rebuilt tree.
@@ -176,73 +218,80 @@ type badLeaf struct {
 	stored bool // use the stored leaf hash: the event has none to trust
 }
 
-// readChunks reads and hashes the events of the tree in chunks, on every
-// core, and hands out the chunks' slots in order. Each chunk is read in a
-// read transaction of its own: stored events never change, so every
-// snapshot since the head was read agrees on them (if one did not, the
-// events would disagree with the tree, which Check reports). stop
-// releases the readers.
-func (c *orgCheck) readChunks() (slots <-chan chan *chunk, stop func()) {
-	ctx, cancel := context.WithCancel(c.ctx)
+// readChunks reads and hashes the first size events of each log, in
+// chunks, on every core, and hands out the chunks' slots in order, log
+// after log. Each chunk is read in a read transaction of its own. stop
+// ends the reading and waits for the readers to return.
+func readChunks(ctx context.Context, st store.Store, logs []logSize) (slots <-chan chan *chunk, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
 	type job struct {
-		from int64
-		slot chan *chunk
+		org      string
+		from, to int64
+		slot     chan *chunk
 	}
 	jobs := make(chan job)
 	ordered := make(chan chan *chunk, 2*workers) // bounds the chunks in memory
-	go func() {
+	wg.Go(func() {
 		defer close(jobs)
-		for from := int64(0); from < c.head.Size; from += checkChunk {
-			slot := make(chan *chunk, 1)
-			select {
-			case ordered <- slot:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- job{from, slot}:
-			case <-ctx.Done():
-				return
+		for _, l := range logs {
+			for from := int64(0); from < l.size; from += checkChunk {
+				j := job{l.org, from, min(from+checkChunk, l.size), make(chan *chunk, 1)}
+				select {
+				case ordered <- j.slot:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case jobs <- j:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
-	}()
+	})
 	for range workers {
-		go func() {
+		wg.Go(func() {
 			for j := range jobs {
-				j.slot <- c.readChunk(ctx, j.from)
+				var ch *chunk
+				err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+					ch = readChunk(ctx, r, j.org, j.from, j.to)
+					return nil
+				})
+				if err != nil {
+					ch = &chunk{from: j.from, err: err}
+				}
+				j.slot <- ch
 			}
-		}()
+		})
 	}
-	return ordered, cancel
+	return ordered, func() { cancel(); wg.Wait() }
 }
 
-// readChunk reads the events from seq from on, and hashes them as they
-// come: only the hashes and what is wrong outlive the read.
-func (c *orgCheck) readChunk(ctx context.Context, from int64) *chunk {
-	to := min(from+checkChunk, c.head.Size)
+// readChunk reads org's events from seq from to seq to, and hashes them as
+// they come: only the hashes and what is wrong outlive the read.
+func readChunk(ctx context.Context, r store.Reader, org string, from, to int64) *chunk {
 	ch := &chunk{from: from, hashes: make([]tlog.Hash, to-from), bad: map[int]badLeaf{}}
 	seen := make([]bool, to-from)
-	ch.err = c.st.Read(ctx, func(ctx context.Context, r store.Reader) error {
-		return r.Events(ctx, c.org, from, to, func(e *store.Event) error {
-			if e.Seq < from || e.Seq >= to || seen[e.Seq-from] {
-				return fmt.Errorf("store returned seq %d for range %d..%d", e.Seq, from, to)
-			}
-			i := int(e.Seq - from)
-			seen[i] = true
-			ch.events++
-			if e.Fault != "" {
-				ch.bad[i] = badLeaf{"stored event is damaged: " + e.Fault, true}
-				return nil
-			}
-			var err error
-			if ch.hashes[i], err = verify.LeafHash(&e.Record); err != nil {
-				ch.bad[i] = badLeaf{fmt.Sprintf("event cannot be encoded: %v", err), true}
-			} else if e.Org != c.org {
-				ch.bad[i] = badLeaf{fmt.Sprintf("event belongs to org %q", e.Org), false}
-			}
+	ch.err = r.Events(ctx, org, from, to, func(e *store.Event) error {
+		if e.Seq < from || e.Seq >= to || seen[e.Seq-from] {
+			return fmt.Errorf("store returned seq %d for range %d..%d", e.Seq, from, to)
+		}
+		i := int(e.Seq - from)
+		seen[i] = true
+		ch.events++
+		if e.Fault != "" {
+			ch.bad[i] = badLeaf{"stored event is damaged: " + e.Fault, true}
 			return nil
-		})
+		}
+		var err error
+		if ch.hashes[i], err = verify.LeafHash(&e.Record); err != nil {
+			ch.bad[i] = badLeaf{fmt.Sprintf("event cannot be encoded: %v", err), true}
+		} else if e.Org != org {
+			ch.bad[i] = badLeaf{fmt.Sprintf("event belongs to org %q", e.Org), false}
+		}
+		return nil
 	})
 	for i, ok := range seen {
 		if !ok {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -750,4 +753,97 @@ func TestReopenWriters(t *testing.T) {
 		}
 	}
 	checkStore(t, st)
+}
+
+// TestCheckWhileAppending runs Check on a store that grows meanwhile: the
+// events appended after Check took the logs' sizes are checked too, and
+// nothing reads as a problem.
+func TestCheckWhileAppending(t *testing.T) {
+	ctx := context.Background()
+	l, st := newLedger(t, ledger.Config{})
+	g := newGenerator(7, 5)
+	for range 20 {
+		if _, _, err := l.Append(ctx, g.org(), g.batch(300)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		g := newGenerator(8, 5)
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if _, _, err := l.Append(ctx, g.org(), g.batch(1+rand.IntN(50))); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	last := int64(0)
+	for range 5 {
+		sum := checkStore(t, st)
+		if sum.Events <= last {
+			t.Errorf("Check saw %d events, after %d before: the log is growing", sum.Events, last)
+		}
+		last = sum.Events
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shrinkingStore serves a log one event shorter after the first read of
+// its head: a log truncated while Check runs.
+type shrinkingStore struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (s *shrinkingStore) Read(ctx context.Context, f func(context.Context, store.Reader) error) error {
+	return s.Store.Read(ctx, func(ctx context.Context, r store.Reader) error {
+		return f(ctx, shrinkingReader{r, s})
+	})
+}
+
+type shrinkingReader struct {
+	store.Reader
+	s *shrinkingStore
+}
+
+func (r shrinkingReader) Head(ctx context.Context, org string) (store.Head, error) {
+	h, err := r.Reader.Head(ctx, org)
+	if r.s.reads.Add(1) > 1 && err == nil {
+		h.Size--
+	}
+	return h, err
+}
+
+func TestCheckShrinkingLog(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	l, err := ledger.Open(ctx, ledger.Config{Store: st, Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Append(ctx, "acme", newGenerator(9, 1).batch(3000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var problems []ledger.Problem
+	_, err = ledger.Check(ctx, &shrinkingStore{Store: st}, testKey.VerifierKey, func(p ledger.Problem) { problems = append(problems, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "from size 3000 to 2999") {
+		t.Errorf("problems = %v, want the one saying the head went back", problems)
+	}
 }
