@@ -18,32 +18,19 @@ import (
 )
 
 // TestDays checks that actor_days and target_days are a GROUP BY of the
-// events, kept by Append over batches of several organizations on many
-// days, before 1970 and across midnight, of actors with and without an
-// email and targets with and without an id; that they leave out the day
-// whose start bigint can't hold; that target_days' column heavy is what
-// heavyDays say; and that their migration fills them the same from the
-// events.
+// events up to the indexer's marks, counted by the indexer over batches of
+// several organizations on many days, before 1970 and across midnight, of
+// actors with and without an email and targets with and without an id;
+// that they leave out the day whose start bigint can't hold; that
+// target_days' column heavy is what heavyDays say; and that their
+// migrations fill them the same from the events, up to the marks.
 func TestDays(t *testing.T) {
 	u := newSchema(t)
 	db := openTest(t, u)
+	pauseIndexer(t, db)
 	w := storetest.NewWorkload(7, 5)
 	start := time.Date(1969, 12, 20, 22, 0, 0, 0, time.UTC)
-	// The rows, counted another way: by day of time.Time, but for the
-	// days whose start Unix nanoseconds can't hold.
-	want := map[string]map[dayKey]int64{"actor_days": {}, "target_days": {}}
-	count := func(e *store.Event) {
-		day := e.Timestamp.Truncate(24 * time.Hour)
-		if day.Before(store.MinTime) {
-			return
-		}
-		if a := cmp.Or(e.Actor.Email, e.Actor.ID); a != "" {
-			want["actor_days"][dayKey{e.Org, day.UnixNano(), a}]++
-		}
-		if g := cmp.Or(e.Target.ID, e.Target.Name); g != "" {
-			want["target_days"][dayKey{e.Org, day.UnixNano(), g}]++
-		}
-	}
+	var all []*store.Event
 	for i := range 8 {
 		b := w.Batch(300)
 		for _, events := range b {
@@ -72,36 +59,84 @@ func TestDays(t *testing.T) {
 			t.Fatalf("batch %d: %v", i, err)
 		}
 		for _, events := range b {
-			for _, e := range events {
-				count(e)
-			}
+			all = append(all, events...)
 		}
 	}
-	for table, rows := range want {
-		if len(rows) < 200 {
-			t.Fatalf("%s: %d rows, want more to compare", table, len(rows))
-		}
-		if got, w := dumpDays(t, db, table), dumpKeys(rows); got != w {
-			t.Errorf("%s, as Append keeps it:\n%s\nwant:\n%s", table, got, w)
-		}
+	if got := dumpDays(t, db); got != "" {
+		t.Errorf("days counted before the indexer ran:\n%s", got)
 	}
+	indexRounds(t, db, -1)
+	checkDays(t, db, "as the indexer keeps them", all, 200)
 	checkHeavy(t, db)
-	if !strings.Contains(dumpKeys(want["actor_days"]), fmt.Sprintf("org-0 %d ", firstDay)) {
+	if !strings.Contains(dumpKeys(wantDays(all, nil)["actor_days"]), fmt.Sprintf("org-0 %d ", firstDay)) {
 		t.Errorf("no actor of org-0 counted on the first whole day")
 	}
 
+	// The migrations, with marks behind: 006 counts every event, 007 those
+	// up to the marks.
 	ms, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := slices.IndexFunc(ms, func(m store.Migration) bool { return strings.HasSuffix(m.Name, "_days.sql") })
 	backTo(t, db, v) // the version before
+	if _, err := db.pool.Exec(t.Context(), `UPDATE text_indexed SET up_to = up_to / 2`); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 	db = openTest(t, u)
-	for table, rows := range want {
-		if got, w := dumpDays(t, db, table), dumpKeys(rows); got != w {
-			t.Errorf("%s, as migrated:\n%s\nwant:\n%s", table, got, w)
+	pauseIndexer(t, db)
+	checkDays(t, db, "as migrated", all, 100)
+	indexRounds(t, db, -1)
+	checkDays(t, db, "as migrated, then indexed", all, 200)
+}
+
+// wantDays counts the rows of actor_days and target_days of events, those
+// up to marks[org] if marks isn't nil, another way: by day of time.Time,
+// but for the days whose start Unix nanoseconds can't hold.
+func wantDays(events []*store.Event, marks map[string]int64) map[string]map[dayKey]int64 {
+	want := map[string]map[dayKey]int64{"actor_days": {}, "target_days": {}}
+	for _, e := range events {
+		day := e.Timestamp.Truncate(24 * time.Hour)
+		if day.Before(store.MinTime) || marks != nil && e.Seq > marks[e.Org] {
+			continue
 		}
+		if a := cmp.Or(e.Actor.Email, e.Actor.ID); a != "" {
+			want["actor_days"][dayKey{e.Org, day.UnixNano(), a}]++
+		}
+		if g := cmp.Or(e.Target.ID, e.Target.Name); g != "" {
+			want["target_days"][dayKey{e.Org, day.UnixNano(), g}]++
+		}
+	}
+	return want
+}
+
+// checkDays checks actor_days and target_days against the events up to
+// the marks, which it reads with them, and that each has min rows or more
+// to compare.
+func checkDays(t *testing.T, db *DB, stage string, events []*store.Event, min int) {
+	t.Helper()
+	marks := map[string]int64{}
+	rows, err := db.pool.Query(t.Context(), `SELECT org, up_to FROM text_indexed`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var org string
+	var mark int64
+	if _, err := pgx.ForEachRow(rows, []any{&org, &mark}, func() error {
+		marks[org] = mark
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := wantDays(events, marks)
+	for table, rows := range want {
+		if len(rows) < min {
+			t.Fatalf("%s: %s: %d rows, want %d or more to compare", stage, table, len(rows), min)
+		}
+	}
+	if got, w := dumpDays(t, db), dumpKeys(want["actor_days"])+dumpKeys(want["target_days"]); got != w {
+		t.Errorf("%s:\n%s\nwant:\n%s", stage, got, w)
 	}
 }
 
@@ -132,24 +167,28 @@ func checkHeavy(t *testing.T, db *DB) {
 	}
 }
 
-// dumpDays returns the rows of table, actor_days or target_days, a line
+// dumpDays returns the rows of actor_days, then of target_days, a line
 // each, sorted.
-func dumpDays(t *testing.T, db *DB, table string) string {
+func dumpDays(t *testing.T, db *DB) string {
 	t.Helper()
-	rows, err := db.pool.Query(t.Context(), "SELECT org, day, "+strings.TrimSuffix(table, "_days")+", n FROM "+table)
-	if err != nil {
-		t.Fatal(err)
+	var dump string
+	for _, table := range []string{"actor_days", "target_days"} {
+		rows, err := db.pool.Query(t.Context(), "SELECT org, day, "+strings.TrimSuffix(table, "_days")+", n FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[dayKey]int64{}
+		var k dayKey
+		var n int64
+		if _, err := pgx.ForEachRow(rows, []any{&k.org, &k.day, &k.value, &n}, func() error {
+			got[k] = n
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		dump += dumpKeys(got)
 	}
-	got := map[dayKey]int64{}
-	var k dayKey
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&k.org, &k.day, &k.value, &n}, func() error {
-		got[k] = n
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return dumpKeys(got)
+	return dump
 }
 
 // dumpKeys returns rows of actor_days or target_days, a line each,
@@ -166,9 +205,12 @@ func dumpKeys(rows map[dayKey]int64) string {
 // TestFacetsByDays checks facets of ranges over whole and partial days
 // against the events, and the top targets where topTargets proves them
 // from the heavy days, where it can't, and where a target of the partial
-// days at the ends of the range outcounts the heavy ones.
+// days at the ends of the range outcounts the heavy ones: before the
+// indexer has counted any event by day, when it has counted some, and
+// once it has counted all.
 func TestFacetsByDays(t *testing.T) {
 	db := openTest(t, newSchema(t))
+	pauseIndexer(t, db)
 	w := storetest.NewWorkload(3, 1)
 	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var all []*store.Event
@@ -199,6 +241,23 @@ func TestFacetsByDays(t *testing.T) {
 	// events are read, not the daily counts.
 	appendDay(day0.AddDate(0, 0, 6).Add(time.Hour), map[string]int{"edge": 200})
 
+	checkFacetsByDays(t, db, "none counted", day0, all, false)
+	defer func(n int) { textChunk = n }(textChunk)
+	textChunk = len(all) / 2
+	indexRounds(t, db, 1)
+	var mark int64
+	if err := db.pool.QueryRow(t.Context(), `SELECT up_to FROM text_indexed WHERE org = 'org-0'`).Scan(&mark); err != nil || mark != int64(textChunk)-1 {
+		t.Fatalf("mark after a round = %d, %v; want %d", mark, err, textChunk-1)
+	}
+	checkFacetsByDays(t, db, "half counted", day0, all, false)
+	textChunk = 1000
+	indexRounds(t, db, -1)
+	checkFacetsByDays(t, db, "all counted", day0, all, true)
+}
+
+// checkFacetsByDays checks the facets of TestFacetsByDays, with the events
+// counted by day so far, and also the proofs of topTargets if proofs.
+func checkFacetsByDays(t *testing.T, db *DB, stage string, day0 time.Time, all []*store.Event, proofs bool) {
 	for _, c := range []struct {
 		name         string
 		since, until time.Time
@@ -217,8 +276,8 @@ func TestFacetsByDays(t *testing.T) {
 		{"none", day0, day0.AddDate(0, 0, 6), 0, 0},
 	} {
 		f := store.Filter{Since: c.since, Until: c.until}
-		checkFacets(t, db, c.name, f, all, c.top)
-		if c.top == 0 {
+		checkFacets(t, db, stage+": "+c.name, f, all, c.top)
+		if c.top == 0 || !proofs {
 			continue
 		}
 		err := db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
@@ -262,14 +321,41 @@ func TestFacetsByDays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkFacets(t, db, text, store.Filter{Query: q}, all, 3)
+		checkFacets(t, db, stage+": "+text, store.Filter{Query: q}, all, 3)
 	}
-	checkFacets(t, db, "within a day", store.Filter{Since: day0.Add(12 * time.Hour), Until: day0.Add(13 * time.Hour)}, all, 3)
+	checkFacets(t, db, stage+": within a day", store.Filter{Since: day0.Add(12 * time.Hour), Until: day0.Add(13 * time.Hour)}, all, 3)
 
 	// Too many lookups for topTargets: it reads every target.
 	defer func(n int) { maxProbes = n }(maxProbes)
 	maxProbes = 10
-	checkFacets(t, db, "maxProbes", store.Filter{Since: day0, Until: day0.AddDate(0, 0, 6)}, all, 3)
+	checkFacets(t, db, stage+": maxProbes", store.Filter{Since: day0, Until: day0.AddDate(0, 0, 6)}, all, 3)
+}
+
+// pauseIndexer stops db's indexer, for indexRounds to run by hand.
+func pauseIndexer(t *testing.T, db *DB) {
+	t.Helper()
+	db.stopText()
+	<-db.textDone
+}
+
+// indexRounds runs n rounds of the indexer of db, paused, or as many as
+// it takes to catch up if n is negative.
+func indexRounds(t *testing.T, db *DB, n int) {
+	t.Helper()
+	conn, err := connectIndexer(t.Context(), db.parts.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeConn(conn)
+	for i := 0; n < 0 || i < n; i++ {
+		behind, err := db.indexRound(t.Context(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !behind && n < 0 {
+			return
+		}
+	}
 }
 
 // checkFacets checks org-0's facets of f, with top actors and targets,

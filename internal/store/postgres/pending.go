@@ -29,7 +29,6 @@ type pending struct {
 	events                 columns         // and their leaves
 	types, actors, targets rowSet
 	hours                  map[hourKey]int64
-	actorDays, targetDays  map[dayKey]int64
 	tiles                  map[tileKey][]byte // the widest data of each
 	heads                  map[string]store.Head
 }
@@ -63,7 +62,6 @@ func (t *tx) flush(ctx context.Context) error {
 	t.queueEvents(ctx, b)
 	p.queueDistinct(b)
 	p.queueHours(b)
-	p.queueDays(b)
 	p.queueTiles(b)
 	p.queueHeads(b)
 	t.pending = pending{}

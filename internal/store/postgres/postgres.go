@@ -87,15 +87,16 @@
 // event_types, actors and targets list each organization's distinct
 // values under the texts a search names them by, with their index keys
 // (distinct.go); event_hours counts events by hour and type (hours.go),
-// actor_days and target_days by UTC day and actor or target key
-// (days.go), kept by Append in the batch's transaction. Unlike events,
-// the counts aren't partitioned: a row counts many events, and reads
-// find an organization's days by the primary key.
+// kept by Append in the batch's transaction. Unlike events, the counts
+// aren't partitioned: a row counts many events, and reads find an
+// organization's days by the primary key.
 // events_text holds the free text of each event, Go-lowercased, under a
 // GIN trigram index led by org; text_indexed is each organization's mark,
 // the highest seq indexed; text_trigrams counts each organization's events
-// by trigram (text.go). A goroutine of each store keeps them, on a
-// connection of its own, after the events commit: Append doesn't.
+// by trigram (text.go); actor_days and target_days count the events up to
+// the mark by UTC day and actor or target key (days.go). A goroutine of
+// each store keeps them, on a connection of its own, after the events
+// commit: Append doesn't.
 //
 // details is text, byte for byte as given: leaves are recomputed from it,
 // and jsonb would reorder and respace it. personal and commitments, which

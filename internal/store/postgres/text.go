@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -17,16 +18,17 @@ import (
 // trigram, so that search can tell a rare word before it asks (search
 // side: textsearch.go).
 //
-// A goroutine of the DB keeps it, outside the transactions that append
-// events so that they pay nothing for it, on a connection of its own:
+// A goroutine of the DB keeps it, and the daily counts of actors and
+// targets (days.go), outside the transactions that append events so that
+// they pay nothing for it, on a connection of its own:
 // every textInterval, it finds the organizations with events above their
 // row of text_indexed (up_to), and indexes up to textChunk events of each,
 // in seq order, several organizations to a transaction when they are
 // behind by little. A transaction locks the organizations' rows of
 // text_indexed FOR UPDATE SKIP LOCKED, reads their events above up_to
 // (READ COMMITTED: all that committed before), writes their rows of
-// events_text and counts, and moves up_to, so that the rows and the mark
-// commit together. While it is behind and the store commits write
+// events_text and counts, adds them to the daily counts, and moves up_to,
+// so that the rows and the mark commit together. While it is behind and the store commits write
 // transactions, it rests textYield times as long as each transaction
 // took, so that ingest keeps most of the server: indexing an event costs
 // the database more than appending it (a GIN index of trigrams writes
@@ -259,6 +261,7 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) error {
 	b = new(pgx.Batch)
 	b.Queue(insertText, w.org, w.seq, w.ts, w.text)
 	b.Queue(upsertTrigrams, w.trigrams()...)
+	w.days.queue(b)
 	b.Queue(updateIndexed, w.marks()...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("couldn't index events: %w", err)
@@ -290,6 +293,7 @@ type textWrites struct {
 	seen        []int                      // by trigram, the last event that had it
 	nth         int                        // which event that is
 	orgsInOrder []string                   // the organizations read, in order
+	days        dayCounts                  // of the events read
 }
 
 // add adds the event of r.
@@ -304,6 +308,9 @@ func (w *textWrites) add(r *textRow) {
 	}
 	w.last[r.org] = r.seq
 	w.events[r.org]++
+	if r.texts[0] != nil { // the leaf has its event
+		w.days.add(r.org, r.ts, cmp.Or(*r.texts[0], *r.texts[1]), cmp.Or(*r.texts[3], *r.texts[4]))
+	}
 	var texts []string
 	for _, s := range r.texts {
 		if s != nil {

@@ -236,7 +236,7 @@ func (t *tx) SetHead(ctx context.Context, org string, h store.Head) error {
 }
 
 // Append adds events to the pending writes, with their rows of the
-// tables of distinct values and the hourly and daily counts. It holds
+// tables of distinct values and the hourly counts. It holds
 // them back when their seqs are past all that org's log holds, as
 // LockHead found it, and ascend, so that none can conflict; else it
 // sends them at once, to say if one does.
@@ -273,7 +273,6 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 	}
 	t.addDistinct(org, events)
 	t.pending.addHours(org, events, ts)
-	t.pending.addDays(org, events, ts)
 	t.pending.hold(org)
 	if free {
 		t.next[org] = next
