@@ -245,12 +245,12 @@ func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, widt
 		if q == nil {
 			q = new(query.Query)
 		}
-		categories, types, ok, err := r.hourPairs(ctx, org, q)
+		hf, ok, err := r.hourFilter(ctx, org, q)
 		if err != nil {
 			return nil, wrapCount(err)
 		}
 		if ok {
-			return buckets, wrapCount(r.histogramByHours(ctx, org, f, categories, types, first, width, add))
+			return buckets, wrapCount(r.histogramByHours(ctx, org, f, hf, first, width, add))
 		}
 	}
 	return buckets, wrapCount(r.countInto(ctx, org, f, first, width, add))

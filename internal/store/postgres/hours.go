@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -11,12 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/query"
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/verify"
 )
 
-// Hourly counts: event_hours (migration 002) counts each organization's
-// events by hour, category and type, so that a histogram filtered by time,
-// event types and categories alone adds up counts instead of reading
-// events.
+// Hourly counts: event_hours (migrations 002 and 008) counts each
+// organization's events by hour, category, type and actor type, so that a
+// histogram filtered by time, event types, categories and actor types
+// alone adds up counts instead of reading events.
 
 // hourOf returns the start of the hour holding the instant ns, in Unix
 // nanoseconds.
@@ -30,11 +32,11 @@ func hourOf(ns int64) int64 {
 }
 
 // An hourKey is a row of event_hours: an organization's events of an
-// hour, category and type.
+// hour, category, type and actor type.
 type hourKey struct {
-	org             string
-	hour            int64
-	category, event string
+	org                        string
+	hour                       int64
+	category, event, actorType string
 }
 
 // addHours adds events of org, at the timestamps ts, to the pending
@@ -44,7 +46,7 @@ func (p *pending) addHours(org string, events []*store.Event, ts []int64) {
 		p.hours = map[hourKey]int64{}
 	}
 	for i, e := range events {
-		p.hours[hourKey{org, hourOf(ts[i]), e.Category, e.Event}]++
+		p.hours[hourKey{org, hourOf(ts[i]), e.Category, e.Event, e.Actor.Type}]++
 	}
 }
 
@@ -56,49 +58,72 @@ func (p *pending) queueHours(b *pgx.Batch) {
 	// In one order, so that writers never wait for each other in a cycle.
 	keys := slices.SortedFunc(maps.Keys(p.hours), func(a, b hourKey) int {
 		return cmp.Or(strings.Compare(a.org, b.org), cmp.Compare(a.hour, b.hour),
-			strings.Compare(a.category, b.category), strings.Compare(a.event, b.event))
+			strings.Compare(a.category, b.category), strings.Compare(a.event, b.event),
+			strings.Compare(a.actorType, b.actorType))
 	})
-	var orgs, categories, types []string
+	var orgs, categories, types, actorTypes []string
 	var hours, ns []int64
 	for _, k := range keys {
 		orgs, hours, categories, types = append(orgs, k.org), append(hours, k.hour), append(categories, k.category), append(types, k.event)
-		ns = append(ns, p.hours[k])
+		actorTypes, ns = append(actorTypes, k.actorType), append(ns, p.hours[k])
 	}
-	b.Queue(`INSERT INTO event_hours (org, hour, category, event, n)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
-		ON CONFLICT (org, hour, category, event) DO UPDATE SET n = event_hours.n + excluded.n`,
-		orgs, hours, categories, types, ns)
+	b.Queue(`INSERT INTO event_hours (org, hour, category, event, actor_type, n)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+		ON CONFLICT (org, hour, category, event, actor_type) DO UPDATE SET n = event_hours.n + excluded.n`,
+		orgs, hours, categories, types, actorTypes, ns)
 }
 
-// hourPairs reports whether the hourly counts can answer for q (ok): if
-// its terms are all on event types and categories, or positive
-// timestamps (which bound the histogram). It returns the pairs of
-// category and event type of org that q matches, or nil for all of them.
-func (r *reader) hourPairs(ctx context.Context, org string, q *query.Query) (categories, types []string, ok bool, err error) {
-	var terms []query.Term
+// An hourFilter selects rows of event_hours: by pairs of category and
+// event type, and by actor type; nil for all.
+type hourFilter struct {
+	categories, types []string
+	actorTypes        []string
+}
+
+// actorTypes are the actor types an event may have: "" (stored by
+// events from before the type was kept) reads as user.
+var actorTypes = []string{"", "api_key", "system", "user"}
+
+// hourFilter reports whether the hourly counts can answer for q (ok): if
+// its terms are all on event types, categories and actor types, or
+// positive timestamps (which bound the histogram). It returns the rows of
+// org's hourly counts that q matches.
+func (r *reader) hourFilter(ctx context.Context, org string, q *query.Query) (hf hourFilter, ok bool, err error) {
+	var terms, actorTerms []query.Term
 	for _, t := range q.Terms {
 		switch {
 		case t.Field == query.FieldEvent || t.Field == query.FieldCategory:
 			terms = append(terms, t)
+		case t.Field == query.FieldActorType:
+			actorTerms = append(actorTerms, t)
 		case t.Field != query.FieldTimestamp || t.Negated:
-			return nil, nil, false, nil
+			return hf, false, nil
+		}
+	}
+	if len(actorTerms) > 0 {
+		hf.actorTypes = []string{}
+		q := &query.Query{Terms: actorTerms}
+		for _, a := range actorTypes {
+			if q.Match(&verify.Record{Actor: verify.Actor{Type: a}}) {
+				hf.actorTypes = append(hf.actorTypes, a)
+			}
 		}
 	}
 	if len(terms) == 0 {
-		return nil, nil, true, nil
+		return hf, true, nil
 	}
-	categories, types = []string{}, []string{}
+	hf.categories, hf.types = []string{}, []string{}
 	err = r.eventTypes(ctx, org, terms, func(category, event string) {
-		categories, types = append(categories, category), append(types, event)
+		hf.categories, hf.types = append(hf.categories, category), append(hf.types, event)
 	})
-	return categories, types, err == nil, err
+	return hf, err == nil, err
 }
 
 // histogramByHours adds the events of f in org's log to a histogram whose
-// buckets of width (whole hours) start at first, with add: the whole hours of its range from the hourly counts of the
-// pairs of category and type (all if nil), the partial hours at either
-// end from the events.
-func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filter, categories, types []string, first int64, width time.Duration, add func(int64, string, int64)) error {
+// buckets of width (whole hours) start at first, with add: the whole hours
+// of its range from the rows of the hourly counts that hf selects, the
+// partial hours at either end from the events.
+func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filter, hf hourFilter, first int64, width time.Duration, add func(int64, string, int64)) error {
 	lo, hi, ok := f.Narrowed().Bounds()
 	if !ok {
 		return nil
@@ -116,9 +141,13 @@ func (r *reader) histogramByHours(ctx context.Context, org string, f store.Filte
 	}
 	sql := `SELECT hour, category, sum(n)::bigint FROM event_hours WHERE org = $1 AND hour >= $2 AND hour < $3`
 	args := []any{org, from, to}
-	if categories != nil {
-		sql += ` AND (category, event) IN (SELECT * FROM unnest($4::text[], $5::text[]))`
-		args = append(args, categories, types)
+	if hf.categories != nil {
+		sql += fmt.Sprintf(` AND (category, event) IN (SELECT * FROM unnest($%d::text[], $%d::text[]))`, len(args)+1, len(args)+2)
+		args = append(args, hf.categories, hf.types)
+	}
+	if hf.actorTypes != nil {
+		sql += fmt.Sprintf(` AND actor_type = ANY($%d::text[])`, len(args)+1)
+		args = append(args, hf.actorTypes)
 	}
 	rows, err := r.tx.Query(ctx, sql+` GROUP BY hour, category`, args...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +149,9 @@ func backTo(t *testing.T, db *DB, v int) {
 	var tables []string
 	for _, m := range ms[v:] {
 		for _, c := range createTable.FindAllStringSubmatch(m.SQL, -1) {
-			tables = append(tables, c[1])
+			if !slices.Contains(tables, c[1]) { // a table made again
+				tables = append(tables, c[1])
+			}
 		}
 	}
 	_, err = db.pool.Exec(t.Context(), "DROP TABLE "+strings.Join(tables, ", ")+"; UPDATE stele_schema SET version = "+fmt.Sprint(v))

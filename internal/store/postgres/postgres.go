@@ -38,24 +38,24 @@
 // Citus, all are distributed by org and co-located, so that each
 // transaction of the ledger stays on one shard:
 //
-//	table          primary key                   distribution key
-//	orgs           (id)                          id
-//	leaves         (org, seq)                    org
-//	events         (org, ts, seq)                org (and partitioned by month of ts)
-//	tiles          (org, level, n)               org
-//	checkpoints    (org, size)                   org
-//	event_types    (org, category, event)        org
-//	actors         (org, text, key)              org
-//	targets        (org, text, key)              org
-//	event_hours    (org, hour, category, event)  org
-//	actor_days     (org, day, actor)             org
-//	target_days    (org, day, target)            org
-//	events_text    (org, seq)                    org
-//	text_indexed   (org)                         org
-//	text_trigrams  (org, trigram)                org
-//	api_keys       (id)                          none: a reference table, as a key
-//	                                             is looked up by id before its
-//	                                             organization is known
+//	table          primary key                              distribution key
+//	orgs           (id)                                      id
+//	leaves         (org, seq)                                org
+//	events         (org, ts, seq)                            org (and partitioned by month of ts)
+//	tiles          (org, level, n)                           org
+//	checkpoints    (org, size)                               org
+//	event_types    (org, category, event)                    org
+//	actors         (org, text, key)                          org
+//	targets        (org, text, key)                          org
+//	event_hours    (org, hour, category, event, actor_type)  org
+//	actor_days     (org, day, actor)                         org
+//	target_days    (org, day, target)                        org
+//	events_text    (org, seq)                                org
+//	text_indexed   (org)                                     org
+//	text_trigrams  (org, trigram)                            org
+//	api_keys       (id)                                      none: a reference table, as a key
+//	                                                         is looked up by id before its
+//	                                                         organization is known
 //
 // The org id itself keys the tables, not a number for it, which would
 // have to be looked up in orgs first, on its own shard.
@@ -86,7 +86,8 @@
 // the name (expression indexes, partial: no entry without a key).
 // event_types, actors and targets list each organization's distinct
 // values under the texts a search names them by, with their index keys
-// (distinct.go); event_hours counts events by hour and type (hours.go),
+// (distinct.go); event_hours counts events by hour, type and actor type
+// (hours.go),
 // kept by Append in the batch's transaction. Unlike events, the counts
 // aren't partitioned: a row counts many events, and reads find an
 // organization's days by the primary key.

@@ -20,7 +20,8 @@ import (
 //
 // The whole hours or days of the range come from the rollups (rollup.go)
 // when the query allows: a histogram whose query tests nothing but event
-// types and categories reads event_hours, testing each row's type; facets
+// types, categories and actor types reads event_hours, testing each row;
+// facets
 // without a query read event_hours, actor_days and target_days. The rest,
 // the partial periods at the ends of the range and any other query, is
 // counted from the events, read as a search reads them: by its driver if
@@ -300,16 +301,17 @@ func whole(f store.Filter, width time.Duration) (from, to int64, rest []store.Fi
 	return from, to, []store.Filter{before, after}
 }
 
-// eventTerms returns the terms of q that test event types or categories,
-// and whether they are all q tests besides the range it narrows f to.
-func eventTerms(q *query.Query) (*query.Query, bool) {
+// hourTerms returns the terms of q that test event types, categories or
+// actor types, and whether they are all q tests besides the range it
+// narrows f to: what event_hours can answer.
+func hourTerms(q *query.Query) (*query.Query, bool) {
 	out := &query.Query{}
 	if q == nil {
 		return out, true
 	}
 	for _, t := range q.Terms {
 		switch {
-		case t.Field == query.FieldEvent || t.Field == query.FieldCategory:
+		case t.Field == query.FieldEvent || t.Field == query.FieldCategory || t.Field == query.FieldActorType:
 			out.Terms = append(out.Terms, t)
 		case t.Field == query.FieldTimestamp && !t.Negated:
 		default:
@@ -330,10 +332,10 @@ func (r *reader) Histogram(ctx context.Context, org string, f store.Filter, widt
 		return h.buckets, wrapCount(ignoreMissing(err))
 	}
 	rest := []store.Filter{f}
-	if types, ok := eventTerms(f.Query); ok && width%time.Hour == 0 {
+	if terms, ok := hourTerms(f.Query); ok && width%time.Hour == 0 {
 		var from, to int64
 		if from, to, rest = whole(f, time.Hour); from < to {
-			if err := r.histogramByHours(ctx, num, from, to, types, &h); err != nil {
+			if err := r.histogramByHours(ctx, num, from, to, terms, &h); err != nil {
 				return h.buckets, wrapCount(err)
 			}
 		}
@@ -368,28 +370,27 @@ func (h *histogram) add(at int64, category string, n int64) {
 }
 
 // histogramByHours adds the events of the whole hours [from, to) that
-// types matches to h, from event_hours.
-func (r *reader) histogramByHours(ctx context.Context, num, from, to int64, types *query.Query, h *histogram) error {
-	rows, err := r.tx.QueryContext(ctx, "SELECT hour, event, category, n FROM event_hours WHERE org = ? AND hour >= ? AND hour < ?", num, from, to)
+// terms match to h, from event_hours.
+func (r *reader) histogramByHours(ctx context.Context, num, from, to int64, terms *query.Query, h *histogram) error {
+	rows, err := r.tx.QueryContext(ctx, "SELECT hour, event, actor_type, category, n FROM event_hours WHERE org = ? AND hour >= ? AND hour < ?", num, from, to)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	matches := map[[2]string]bool{} // by event type and category
+	matches := map[[3]string]bool{} // by event type, actor type and category
 	for rows.Next() {
 		var at, n int64
-		var event, category string
-		if err := rows.Scan(&at, &event, &category, &n); err != nil {
+		var k [3]string
+		if err := rows.Scan(&at, &k[0], &k[1], &k[2], &n); err != nil {
 			return err
 		}
-		k := [2]string{event, category}
 		m, ok := matches[k]
 		if !ok {
-			m = types.Match(&verify.Record{Event: event, Category: category})
+			m = terms.Match(&verify.Record{Event: k[0], Actor: verify.Actor{Type: k[1]}, Category: k[2]})
 			matches[k] = m
 		}
 		if m {
-			h.add(at, category, n)
+			h.add(at, k[2], n)
 		}
 	}
 	return rows.Err()

@@ -11,8 +11,9 @@ import (
 
 // Rollups: counts of events kept by Append in the batch's transaction, so
 // that counting an organization's events over days reads a row per hour
-// or day and value instead of every event. event_hours (migration 004)
-// counts by hour and event type, with its category; actor_days and
+// or day and value instead of every event. event_hours (migrations 004
+// and 011) counts by hour, event type and actor type, with the event
+// type's category; actor_days and
 // target_days (migration 006) by UTC day and the actor or target that
 // facets name.
 
@@ -33,10 +34,10 @@ func facetActor(e *store.Event) string  { return cmp.Or(e.Actor.Email, e.Actor.I
 func facetTarget(e *store.Event) string { return cmp.Or(e.Target.ID, e.Target.Name) }
 
 // A rollupKey is a row of a rollup: its period, value and, for
-// event_hours, category.
+// event_hours, actor type and category.
 type rollupKey struct {
-	at              int64
-	value, category string
+	at                         int64
+	value, actorType, category string
 }
 
 // A tally counts rollup rows in the order first seen, so that a batch
@@ -65,7 +66,7 @@ func (t *tx) countRollups(ctx context.Context, org int64, events []*store.Event)
 		if err != nil {
 			return err
 		}
-		hours.add(rollupKey{floorTo(ns, time.Hour), e.Event, e.Category})
+		hours.add(rollupKey{floorTo(ns, time.Hour), e.Event, e.Actor.Type, e.Category})
 		day := floorTo(ns, 24*time.Hour)
 		if a := facetActor(e); a != "" {
 			actors.add(rollupKey{at: day, value: a})
@@ -86,7 +87,7 @@ func (t *tx) countRollups(ctx context.Context, org int64, events []*store.Event)
 		for _, k := range r.t.order {
 			var err error
 			if r.stmt == t.s.addHour {
-				_, err = add.ExecContext(ctx, org, k.at, k.value, k.category, r.t.n[k])
+				_, err = add.ExecContext(ctx, org, k.at, k.value, k.actorType, k.category, r.t.n[k])
 			} else {
 				_, err = add.ExecContext(ctx, org, k.at, k.value, r.t.n[k])
 			}

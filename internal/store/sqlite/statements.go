@@ -37,8 +37,8 @@ const (
 	selectList = `SELECT ` + eventColumns + ` FROM events
 		WHERE org = ?1 AND ts >= ?2 AND ts <= ?3 AND (ts < ?3 OR seq <= ?4)
 		ORDER BY ts DESC, key DESC LIMIT ?5`
-	addHour = `INSERT INTO event_hours (org, hour, event, category, n) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (org, hour, event) DO UPDATE SET n = n + excluded.n`
+	addHour = `INSERT INTO event_hours (org, hour, event, actor_type, category, n) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (org, hour, event, actor_type) DO UPDATE SET n = n + excluded.n`
 	addActorDay = `INSERT INTO actor_days (org, day, actor, n) VALUES (?, ?, ?, ?)
 		ON CONFLICT (org, day, actor) DO UPDATE SET n = n + excluded.n`
 	addTargetDay = `INSERT INTO target_days (org, day, target, n) VALUES (?, ?, ?, ?)
