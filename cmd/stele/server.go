@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones for organizations, whatever the host has
@@ -88,7 +89,18 @@ func (c *serverConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 }
 
+// serverGC is the garbage collector's target (GOGC) a server runs with
+// unless GOGC is set. Ingest allocates much that dies young: at Go's
+// default of 100 the collector took a third of the server's CPU under
+// load, which on a small machine the database wants. At 400, `stele
+// bench` against PostgreSQL on 2 cores sent ~10% more events a second,
+// for a peak resident size of 77 MB rather than 41 MB.
+const serverGC = 400
+
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGC)
+	}
 	var cfg serverConfig
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
