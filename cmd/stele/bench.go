@@ -36,7 +36,8 @@ type benchConfig struct {
 	// platform token (--token, STELE_TOKEN).
 	Token string
 	// Org is the organization whose log the events are appended to
-	// (--org, STELE_ORG).
+	// (--org, STELE_ORG), or several, comma-separated: worker i sends to
+	// the (i mod n)th, as a shared server's tenants do.
 	Org string
 	// Duration bounds the run (--duration). Zero means
 	// 10s, or no bound when Count is set.
@@ -67,7 +68,7 @@ type benchConfig struct {
 func (c *benchConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "server URL")
 	fs.StringVar(&c.Token, "token", "", "API key with events:write, or the platform token")
-	fs.StringVar(&c.Org, "org", "demo", "organization to send events to")
+	fs.StringVar(&c.Org, "org", "demo", "organization to send events to, or several, comma-separated, which the workers take turns at")
 	fs.DurationVar(&c.Duration, "duration", 0, "how long to run (default 10s, or until --count events without it)")
 	fs.Int64Var(&c.Count, "count", 0, "events to send (0: as many as --duration allows)")
 	fs.IntVar(&c.Concurrency, "concurrency", 8, "requests in flight at once")
@@ -81,8 +82,8 @@ func (c *benchConfig) check() error {
 	switch {
 	case c.Token == "":
 		return fmt.Errorf("%w: --token (or STELE_TOKEN) is required", errUsage)
-	case c.Org == "":
-		return fmt.Errorf("%w: --org is empty", errUsage)
+	case slices.Contains(strings.Split(c.Org, ","), ""):
+		return fmt.Errorf("%w: --org names an empty organization", errUsage)
 	case c.Duration < 0, c.Count < 0:
 		return fmt.Errorf("%w: --duration and --count may not be negative", errUsage)
 	case c.Concurrency < 1:
@@ -261,6 +262,7 @@ func (b *bench) sleep(ctx context.Context, d time.Duration) bool {
 // uses it.
 type benchWorker struct {
 	b      *bench
+	org    string         // where it sends
 	pool   []client.Entry // its story's first events, sent over and over
 	next   int            // index in pool of the next event to send
 	id     []byte         // "bench-<run>-<worker>-", then the event's number
@@ -276,7 +278,8 @@ func (b *bench) newWorker(i int) *benchWorker {
 	}
 	now := time.Now()
 	sim := simulate.New(simulate.Config{Seed: b.cfg.Seed + uint64(i), Start: now})
-	w := &benchWorker{b: b, pool: make([]client.Entry, size), batch: make([]client.Entry, 0, b.cfg.Batch)}
+	orgs := strings.Split(b.cfg.Org, ",")
+	w := &benchWorker{b: b, org: orgs[i%len(orgs)], pool: make([]client.Entry, size), batch: make([]client.Entry, 0, b.cfg.Batch)}
 	for j := range w.pool {
 		w.pool[j] = sim.Next(now)
 	}
@@ -315,7 +318,7 @@ func (w *benchWorker) run(ctx context.Context) {
 		batch := w.fill(n, time.Now())
 		for {
 			start := time.Now()
-			res, err := b.c.Send(ctx, b.cfg.Org, batch...)
+			res, err := b.c.Send(ctx, w.org, batch...)
 			took := time.Since(start)
 			if err == nil {
 				b.stats.ok(took, len(res.Events))

@@ -210,3 +210,31 @@ func TestBenchCopyBaseline(t *testing.T) {
 			got.Events, got.CopyRowsPerSecond, got.CopyShare, want)
 	}
 }
+
+// TestBenchOrgs: with several organizations, the workers take turns at
+// them, and every event lands in one of their logs.
+func TestBenchOrgs(t *testing.T) {
+	url, _, led := benchServer(t)
+	platform, err := client.New(url, benchPlatformToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := platform.CreateOrg(t.Context(), client.OrgCreate{ID: "bench2", Name: "Bench 2", Plan: "enterprise"}); err != nil {
+		t.Fatal(err)
+	}
+	before, before2 := size(t, led, "bench"), size(t, led, "bench2")
+	args := []string{"bench", "--url", url, "--token", benchPlatformToken, "--org", "bench,bench2", "--count", "1000",
+		"--concurrency", "4", "--batch", "25", "--json"}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("stele %s = exit %d, want 0; stderr:\n%s", strings.Join(args, " "), code, &stderr)
+	}
+	a, b := size(t, led, "bench")-before, size(t, led, "bench2")-before2
+	if a+b != 1000 || a == 0 || b == 0 {
+		t.Errorf("the logs grew by %d and %d events, want 1000 between them, some each", a, b)
+	}
+	args[6] = "bench,,bench2"
+	if code := run(context.Background(), args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "empty organization") {
+		t.Errorf("--org with an empty name = exit %d, stderr %q; want 2 and a word on it", code, &stderr)
+	}
+}

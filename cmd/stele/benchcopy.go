@@ -34,7 +34,8 @@ func (b *bench) copyBaseline(ctx context.Context, dsn string, n int64) (int64, t
 	cat := event.Default()
 	events := make([]*store.Event, n)
 	for i := range events {
-		entry := workers[i%len(workers)].fill(1, now)[0]
+		w := workers[i%len(workers)]
+		entry := w.fill(1, now)[0]
 		data, err := json.Marshal(entry)
 		if err != nil {
 			return 0, 0, err
@@ -43,7 +44,7 @@ func (b *bench) copyBaseline(ctx context.Context, dsn string, n int64) (int64, t
 		if err != nil {
 			return 0, 0, fmt.Errorf("event %d: %w", i, err)
 		}
-		rec.Org, rec.ReceivedAt = b.cfg.Org, now
+		rec.Org, rec.ReceivedAt = w.org, now
 		rec.Salt = salts[i*verify.SaltSize : (i+1)*verify.SaltSize]
 		events[i] = &store.Event{Seq: int64(i), Record: *rec}
 	}
