@@ -824,6 +824,8 @@ func (r shrinkingReader) Head(ctx context.Context, org string) (store.Head, erro
 	return h, err
 }
 
+// TestCheckShrinkingLog: a log whose head went back between the sizes
+// Check took and its check of the log is one problem, said once.
 func TestCheckShrinkingLog(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
