@@ -26,7 +26,6 @@ func (h *Web) integrity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := integrityData{base: o.Base}
-	d.Title = "Integrity · " + o.Base.Org.Name
 	ctx, org := r.Context(), o.Base.Org.ID
 	key, err := o.api.VerifierKey(ctx)
 	if err != nil {

@@ -28,7 +28,6 @@ func (h *Web) keys(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) showKeys(w http.ResponseWriter, r *http.Request, o *orgView, d keysData, status int) {
 	d.base = o.Base
-	d.Title = "API keys · " + o.Base.Org.Name
 	for _, s := range auth.Scopes {
 		d.Scopes = append(d.Scopes, string(s))
 	}

@@ -61,7 +61,6 @@ func (h *Web) logs(w http.ResponseWriter, r *http.Request) {
 		Reset: logsParams{Range: defaultRange, Limit: defaultLimit}.link(self, o.Base.Viewer),
 		Paged: p.Cursor != "", Help: searchHelp,
 	}
-	d.Title = "Audit Logs · " + o.Base.Org.Name
 	now := h.cfg.Now().UTC()
 	d.Chips = p.chips(self, o.Base.Viewer, now)
 	if _, err := query.Parse(p.Q, now); err != nil {

@@ -32,7 +32,6 @@ func (h *Web) members(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) showMembers(w http.ResponseWriter, r *http.Request, o *orgView, d membersData, status int) {
 	d.base = o.Base
-	d.Title = "Members · " + o.Base.Org.Name
 	ctx, org := r.Context(), o.Base.Org.ID
 	var err error
 	if d.Members, err = o.api.Members(ctx, org); err != nil {

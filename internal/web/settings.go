@@ -30,7 +30,6 @@ func (h *Web) settings(w http.ResponseWriter, r *http.Request) {
 
 func (h *Web) showSettings(w http.ResponseWriter, r *http.Request, o *orgView, d settingsData, status int) {
 	d.base = o.Base
-	d.Title = "Settings · " + o.Base.Org.Name
 	d.Plan, _ = plan.Lookup(o.Base.Org.Plan)
 	d.MaxRetention = int(d.Plan.MaxRetention / (24 * time.Hour))
 	if d.RetentionDays == "" && o.Base.Org.RetentionDays > 0 {

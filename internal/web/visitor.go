@@ -62,8 +62,8 @@ func (b base) Can(perm string) bool {
 }
 
 // orgPage starts a page of the path's organization: it signs the visitor
-// in (or sends a browser without a session to the sign-in page) and
-// reads the organization. It answers the request itself and returns nil
+// in (or sends a browser without a session to the sign-in page), reads
+// the organization and titles the page "title · organization". It answers the request itself and returns nil
 // when the page can't be shown.
 func (h *Web) orgPage(w http.ResponseWriter, r *http.Request, nav, title string) *orgView {
 	v := visitorOf(r)
@@ -98,6 +98,7 @@ func (h *Web) orgPage(w http.ResponseWriter, r *http.Request, nav, title string)
 		return nil
 	}
 	o.Base.Org = org2
+	o.Base.Title = title + " · " + org2.Name
 	return o
 }
 
