@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/steleaudit/stele/internal/store"
+	"github.com/steleaudit/stele/verify"
 )
 
 // The text index: events_text (migration 003) holds the free text of each
@@ -309,7 +309,9 @@ func (w *textWrites) add(r *textRow) {
 	w.last[r.org] = r.seq
 	w.events[r.org]++
 	if r.texts[0] != nil { // the leaf has its event
-		w.days.add(r.org, r.ts, cmp.Or(*r.texts[0], *r.texts[1]), cmp.Or(*r.texts[3], *r.texts[4]))
+		actor := verify.Actor{Email: *r.texts[0], ID: *r.texts[1]}
+		target := verify.Target{ID: *r.texts[3], Name: *r.texts[4]}
+		w.days.add(r.org, r.ts, actorKey(actor), targetKey(target))
 	}
 	var texts []string
 	for _, s := range r.texts {
