@@ -156,7 +156,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type bench struct {
 	cfg   benchConfig
 	c     *client.Client
-	runID string // random, in every event id
+	runID string   // random, in every event id
+	orgs  []string // cfg.Org's organizations
 
 	left     atomic.Int64  // events not yet claimed by a worker, with cfg.Count
 	stop     chan struct{} // closed when the time is up or on a fatal error
@@ -168,7 +169,7 @@ type bench struct {
 
 func newBench(cfg benchConfig, c *client.Client) *bench {
 	runID := fmt.Sprintf("%08x", rand.Uint32())
-	b := &bench{cfg: cfg, c: c, runID: runID, stop: make(chan struct{})}
+	b := &bench{cfg: cfg, c: c, runID: runID, orgs: strings.Split(cfg.Org, ","), stop: make(chan struct{})}
 	b.left.Store(cfg.Count)
 	return b
 }
@@ -278,8 +279,7 @@ func (b *bench) newWorker(i int) *benchWorker {
 	}
 	now := time.Now()
 	sim := simulate.New(simulate.Config{Seed: b.cfg.Seed + uint64(i), Start: now})
-	orgs := strings.Split(b.cfg.Org, ",")
-	w := &benchWorker{b: b, org: orgs[i%len(orgs)], pool: make([]client.Entry, size), batch: make([]client.Entry, 0, b.cfg.Batch)}
+	w := &benchWorker{b: b, org: b.orgs[i%len(b.orgs)], pool: make([]client.Entry, size), batch: make([]client.Entry, 0, b.cfg.Batch)}
 	for j := range w.pool {
 		w.pool[j] = sim.Next(now)
 	}
