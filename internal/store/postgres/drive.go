@@ -23,11 +23,17 @@ import (
 // whose aren't; then a target before an actor before event types, as they
 // tend to pick fewer events; then the one with fewer keys. The keys only
 // narrow the search down; the query's condition decides.
+//
+// List reads the events of up to maxArms keys an arm each, merged in its
+// order, each arm stopping at the page's end; those of more as listMany
+// says.
 
 // Limits on how a search reads by keys; variables for tests.
 var (
-	maxArms = 32  // the most keys read one arm each, merged
-	maxKeys = 256 // the most keys a search reads by
+	maxArms    = 32   // the most keys read one arm each, merged
+	maxKeys    = 256  // the most keys a search reads by
+	maxScanned = 1000 // the most events read along time before keys of more than maxArms
+	maxSorted  = 2000 // the most events of keys read and sorted
 )
 
 // Drivers, best first.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -124,19 +125,21 @@ func TestFolding(t *testing.T) {
 }
 
 // TestQueriesWithoutArms runs the query scripts with drives that read all
-// their keys in one condition, not an arm each, and with none at all.
+// their keys' events and sort them, not an arm each, with drives too
+// common to sort, read along time, and with no drives at all.
 func TestQueriesWithoutArms(t *testing.T) {
 	for _, tt := range []struct {
-		name       string
-		arms, keys int
+		name               string
+		arms, keys, sorted int
 	}{
-		{"any", 0, 256},
-		{"none", 0, 0},
+		{"sorted", 0, 256, 1 << 30},
+		{"along time", 0, 256, 0},
+		{"none", 0, 0, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			arms, keys := maxArms, maxKeys
-			maxArms, maxKeys = tt.arms, tt.keys
-			t.Cleanup(func() { maxArms, maxKeys = arms, keys })
+			arms, keys, sorted := maxArms, maxKeys, maxSorted
+			maxArms, maxKeys, maxSorted = tt.arms, tt.keys, tt.sorted
+			t.Cleanup(func() { maxArms, maxKeys, maxSorted = arms, keys, sorted })
 			storetest.RunQueries(t, func(t *testing.T, name string) store.Store {
 				db, err := Open(t.Context(), newSchema(t))
 				if err != nil {
@@ -145,5 +148,106 @@ func TestQueriesWithoutArms(t *testing.T) {
 				return db
 			})
 		})
+	}
+}
+
+// TestManyKeys checks how List reads a term of more than maxArms keys
+// (listMany): along time, finding a page in a few rows to each match when
+// their events are common; by key and sorted when they are few, reading
+// little more than them; along time when they are neither.
+func TestManyKeys(t *testing.T) {
+	db := openTest(t, newSchema(t))
+	w := storetest.NewWorkload(1, 1)
+	for i := range 10 {
+		b := w.Batch(1000)
+		for j, e := range b["org-0"] {
+			switch {
+			case j%5 == 0: // 2,000 events, one in five
+				e.Target = verify.Target{Type: "project", ID: fmt.Sprintf("proj-%02d", j/5%40)}
+			case i < 4 && j%100 == 1: // 40 events, old
+				e.Target = verify.Target{Type: "repo", ID: fmt.Sprintf("rare-%02d", i*10+j/100)}
+			}
+		}
+		if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Analyzed, and the newest events counted off by an index-only scan,
+	// which reads no rows.
+	if _, err := db.pool.Exec(t.Context(), "VACUUM (ANALYZE) events"); err != nil {
+		t.Fatal(err)
+	}
+	scanned := int64(maxScanned)
+	for _, tt := range []struct {
+		query  string
+		sorted int // maxSorted, if not 0
+		found  int
+		read   int64 // at most, rows of events
+	}{
+		{"target:proj-*", 0, 50, 400},
+		{"target:proj-*,rare-*", 0, 50, 400},
+		// The newest events, then the 40 counted, then read.
+		{"target:rare-*", 0, 40, scanned + 40 + 40},
+		{"target:rare-* -target:rare-1*", 0, 30, scanned + 40 + 40},
+		// Too many to sort: the newest, 20 counted, then the rest.
+		{"target:rare-*", 20, 40, 10000 + 20},
+	} {
+		sorted := maxSorted
+		if tt.sorted != 0 {
+			maxSorted = tt.sorted
+		}
+		q, err := query.Parse(tt.query, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
+			before := rowsRead(ctx, t, r)
+			found := 0
+			if err := r.List(ctx, "org-0", store.Filter{Query: q, Limit: 50}, func(*store.Event) error { found++; return nil }); err != nil {
+				return err
+			}
+			if read := rowsRead(ctx, t, r) - before; found != tt.found || read > tt.read {
+				t.Errorf("%s: found %d events reading %d rows of events, want %d reading at most %d", tt.query, found, read, tt.found, tt.read)
+			}
+			return nil
+		})
+		maxSorted = sorted
+		if err != nil {
+			t.Fatalf("%s: %v", tt.query, err)
+		}
+	}
+}
+
+// TestSet checks that the planner's parameters that set changes come back
+// as they were on reset, whatever they were.
+func TestSet(t *testing.T) {
+	db := openTest(t, newSchema(t))
+	err := db.Read(t.Context(), func(ctx context.Context, r store.Reader) error {
+		rd := r.(*reader)
+		get := func(name string) string {
+			var v string
+			if err := rd.tx.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		if _, err := rd.tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 3"); err != nil {
+			return err
+		}
+		reset, err := rd.set(ctx, "enable_seqscan", "off", "max_parallel_workers_per_gather", "0")
+		if err != nil {
+			return err
+		}
+		if s, w := get("enable_seqscan"), get("max_parallel_workers_per_gather"); s != "off" || w != "0" {
+			t.Errorf("set: enable_seqscan %s, max_parallel_workers_per_gather %s, want off and 0", s, w)
+		}
+		reset()
+		if s, w := get("enable_seqscan"), get("max_parallel_workers_per_gather"); s != "on" || w != "3" {
+			t.Errorf("reset: enable_seqscan %s, max_parallel_workers_per_gather %s, want on and 3", s, w)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
