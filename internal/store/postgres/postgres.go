@@ -183,7 +183,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pc.MaxConns = c.maxConns
 	}
 	// Plans made for the values at hand prune events' partitions when
-	// planned, and so lock only the partitions they read.
+	// planned, and so lock only the partitions they read. List's reads
+	// in index order are the exception (listAlong): their plan is the
+	// same whatever the values, and planning it costs more than it reads.
 	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	// A search's first page costs milliseconds, but on a large log the
 	// planner's estimate for its plan passes jit_above_cost, and JIT
