@@ -125,21 +125,23 @@ func TestFolding(t *testing.T) {
 }
 
 // TestQueriesWithoutArms runs the query scripts with drives that read all
-// their keys' events and sort them, not an arm each, with drives too
-// common to sort, read along time, and with no drives at all.
+// their keys at once, not an arm each (listMany): the newest events along
+// time, then the keys' events, sorted or, too many, along time; and with
+// no drives at all.
 func TestQueriesWithoutArms(t *testing.T) {
 	for _, tt := range []struct {
-		name               string
-		arms, keys, sorted int
+		name                        string
+		arms, keys, scanned, sorted int
 	}{
-		{"sorted", 0, 256, 1 << 30},
-		{"along time", 0, 256, 0},
-		{"none", 0, 0, 0},
+		{"newest", 0, 256, 1 << 30, 0},
+		{"sorted", 0, 256, 1, 1 << 30},
+		{"along time", 0, 256, 1, 0},
+		{"none", 0, 0, 1, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			arms, keys, sorted := maxArms, maxKeys, maxSorted
-			maxArms, maxKeys, maxSorted = tt.arms, tt.keys, tt.sorted
-			t.Cleanup(func() { maxArms, maxKeys, maxSorted = arms, keys, sorted })
+			arms, keys, scanned, sorted := maxArms, maxKeys, maxScanned, maxSorted
+			maxArms, maxKeys, maxScanned, maxSorted = tt.arms, tt.keys, tt.scanned, tt.sorted
+			t.Cleanup(func() { maxArms, maxKeys, maxScanned, maxSorted = arms, keys, scanned, sorted })
 			storetest.RunQueries(t, func(t *testing.T, name string) store.Store {
 				db, err := Open(t.Context(), newSchema(t))
 				if err != nil {
