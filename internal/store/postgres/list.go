@@ -63,9 +63,10 @@ func (r *reader) listMany(ctx context.Context, s *search, d drive, l *lister) er
 	// table's statistics, not from these keys, and guessing many it
 	// would count them, or read them all, by scanning the table, which
 	// finds few only at its end. Workers take longer to start than to
-	// read few. Each statement is planned once for the connection, as
-	// listAlong's are.
-	reset, err := r.set(ctx, "enable_seqscan", "off", "max_parallel_workers_per_gather", "0", "plan_cache_mode", "force_generic_plan")
+	// read few. Unlike listAlong's, these statements are planned for the
+	// values at hand: a plan for any organization would read one's
+	// partition by its primary key where the organization is small.
+	reset, err := r.set(ctx, "enable_seqscan", "off", "max_parallel_workers_per_gather", "0")
 	if err != nil {
 		return wrapList(err)
 	}
