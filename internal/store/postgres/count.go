@@ -168,6 +168,9 @@ func timeOnly(q *query.Query) bool {
 	return true
 }
 
+// facetsWorkMem is the memory Facets lets PostgreSQL count in.
+const facetsWorkMem = "32MB"
+
 // facetsOfEvents adds the counts of the events f selects in org's log to
 // fc, in one pass over the events that SQL decides, with the events left
 // to Go added. SQL cuts the actors and targets it counts to the top
@@ -191,6 +194,14 @@ func (r *reader) facetsOfEvents(ctx context.Context, org string, f store.Filter,
 	if limit < 0 {
 		limit = math.MaxInt32
 	}
+	// Hashing each grouping set takes a few megabytes for a month of a
+	// large log; in the default work_mem, PostgreSQL sorts the rows on
+	// disk instead, which took half the time of a filtered month's facets.
+	reset, err := r.set(ctx, "work_mem", facetsWorkMem)
+	if err != nil {
+		return err
+	}
+	defer reset()
 	// Every facet is a grouping set, ranked.
 	sql := `SELECT g, v, n FROM (
 		SELECT g, v, n, row_number() OVER (PARTITION BY g ORDER BY n DESC, v) AS rank FROM (
