@@ -119,15 +119,20 @@ func (c *dayCounts) queue(b *pgx.Batch) {
 }
 
 // selectUncounted reads the actor and target keys of the events of org $1
-// that the daily counts don't hold yet (above its text_indexed mark) and
-// that fall in [$2, $3): leaves above the mark, and each one's event by
-// key, as the indexer reads them.
+// that the daily counts don't hold yet (above its text_indexed mark, $4)
+// and that fall in [$2, $3): leaves above the mark, and each one's event
+// by key, as the indexer reads them. The mark is a parameter, not a
+// subquery, for the planner to see how few leaves are above it: not
+// knowing, it guessed a third of the log and started workers to read
+// them, which took longer than the rest of Facets.
 const selectUncounted = `SELECT ` + actorKeyExpr + `, ` + targetKeyExpr + `
 	FROM leaves l
 	CROSS JOIN LATERAL (SELECT actor_email, actor_id, target_id, target_name
 		FROM events WHERE org = l.org AND ts = l.ts AND seq = l.seq LIMIT 1) e
-	WHERE l.org = $1 AND l.seq > coalesce((SELECT up_to FROM text_indexed WHERE org = $1), -1)
-		AND l.ts >= $2 AND l.ts < $3`
+	WHERE l.org = $1 AND l.seq > $4 AND l.ts >= $2 AND l.ts < $3`
+
+// selectTextMark reads org $1's text_indexed mark, -1 for none.
+const selectTextMark = `SELECT coalesce((SELECT up_to FROM text_indexed WHERE org = $1), -1)`
 
 // facetsByDays adds the counts of the whole days [from, to) of org's log
 // to fc, which holds those of the rest of the range: of targets, only
@@ -153,7 +158,11 @@ func (r *reader) facetsByDays(ctx context.Context, org string, from, to int64, t
 	if err != nil {
 		return err
 	}
-	uncounted, err := r.tx.Query(ctx, selectUncounted, org, from, to)
+	var mark int64
+	if err := r.tx.QueryRow(ctx, selectTextMark, org).Scan(&mark); err != nil {
+		return err
+	}
+	uncounted, err := r.tx.Query(ctx, selectUncounted, org, from, to, mark)
 	if err != nil {
 		return err
 	}
