@@ -156,18 +156,24 @@ func TestQueriesWithoutArms(t *testing.T) {
 // TestManyKeys checks how List reads a term of more than maxArms keys
 // (listMany): along time, finding a page in a few rows to each match when
 // their events are common; by key and sorted when they are few, reading
-// little more than them; along time when they are neither.
+// little more than them; along time when they are neither, after
+// counting them by their index.
 func TestManyKeys(t *testing.T) {
 	db := openTest(t, newSchema(t))
+	pauseText(db) // the text index lists no event: it doesn't drive
 	w := storetest.NewWorkload(1, 1)
 	for i := range 10 {
 		b := w.Batch(1000)
 		for j, e := range b["org-0"] {
+			// In seq order a millisecond apart: batch 9 is the newest.
+			e.Timestamp = w.Now.Add(time.Duration(i*1000+j-10000) * time.Millisecond)
 			switch {
 			case j%5 == 0: // 2,000 events, one in five
 				e.Target = verify.Target{Type: "project", ID: fmt.Sprintf("proj-%02d", j/5%40)}
 			case i < 4 && j%100 == 1: // 40 events, old
 				e.Target = verify.Target{Type: "repo", ID: fmt.Sprintf("rare-%02d", i*10+j/100)}
+			case i >= 5 && i <= 8: // 3,200 events, neither new nor old
+				e.Target = verify.Target{Type: "team", ID: fmt.Sprintf("mid-%02d", j%50)}
 			}
 		}
 		if err := storetest.AppendBatch(t.Context(), db, b); err != nil {
@@ -193,6 +199,9 @@ func TestManyKeys(t *testing.T) {
 		{"target:rare-* -target:rare-1*", 0, 30, scanned + 40 + 40},
 		// Too many to sort: the newest, 20 counted, then the rest.
 		{"target:rare-*", 20, 40, 10000 + 20},
+		// None among the newest, 2,000 counted, the page found soon
+		// after: not all 3,200 read and sorted.
+		{"target:mid-*", 0, 50, scanned + 2000 + 300},
 	} {
 		sorted := maxSorted
 		if tt.sorted != 0 {
