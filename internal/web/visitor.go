@@ -63,8 +63,9 @@ func (b base) Can(perm string) bool {
 
 // orgPage starts a page of the path's organization: it signs the visitor
 // in (or sends a browser without a session to the sign-in page), reads
-// the organization and titles the page "title · organization". It answers the request itself and returns nil
-// when the page can't be shown.
+// the organization and titles the page "title · organization". It
+// answers the request itself and returns nil when the page can't be
+// shown.
 func (h *Web) orgPage(w http.ResponseWriter, r *http.Request, nav, title string) *orgView {
 	v := visitorOf(r)
 	if v == nil {

@@ -124,6 +124,15 @@ func (fc *facets) result(top int) store.Facets {
 // it, from the events.
 func (r *reader) Facets(ctx context.Context, org string, f store.Filter, top int) (store.Facets, error) {
 	f.After, top = nil, max(top, 0)
+	// Hashing each grouping set of facetsOfEvents takes a few megabytes
+	// for a month of a large log; in the default work_mem, PostgreSQL
+	// sorts the rows on disk instead, which took half the time of a
+	// filtered month's facets.
+	reset, err := r.set(ctx, "work_mem", facetsWorkMem)
+	if err != nil {
+		return store.Facets{}, wrapCount(err)
+	}
+	defer reset()
 	fc := newFacets()
 	lo, hi, ok := f.Narrowed().Bounds()
 	var from, to int64
@@ -194,14 +203,6 @@ func (r *reader) facetsOfEvents(ctx context.Context, org string, f store.Filter,
 	if limit < 0 {
 		limit = math.MaxInt32
 	}
-	// Hashing each grouping set takes a few megabytes for a month of a
-	// large log; in the default work_mem, PostgreSQL sorts the rows on
-	// disk instead, which took half the time of a filtered month's facets.
-	reset, err := r.set(ctx, "work_mem", facetsWorkMem)
-	if err != nil {
-		return err
-	}
-	defer reset()
 	// Every facet is a grouping set, ranked.
 	sql := `SELECT g, v, n FROM (
 		SELECT g, v, n, row_number() OVER (PARTITION BY g ORDER BY n DESC, v) AS rank FROM (

@@ -52,6 +52,12 @@ type drive struct {
 	keys          []string
 }
 
+// anyKey returns the condition that an event's key is one of the array of
+// the placeholder keys, which d's index answers.
+func (d drive) anyKey(keys string) string {
+	return d.partial + d.expr + " = ANY(" + keys + ")"
+}
+
 // better reports whether d is a better drive than e.
 func (d drive) better(e drive) bool {
 	dm, em := len(d.keys) <= maxArms, len(e.keys) <= maxArms

@@ -94,12 +94,16 @@ func (r *reader) listMany(ctx context.Context, s *search, d drive, l *lister) er
 	return err
 }
 
+// listRange is the condition on the rows of a chunk of List: org $1's
+// from $4 at $3 down to $2, the bounds and cursor that chunks sets.
+const listRange = "org = $1 AND ts >= $2 AND ts <= $3 AND (ts < $3 OR seq <= $4)"
+
 // scanBound returns the timestamp of the maxScanned-th newest event of
 // the search's range, or its lower bound if it has fewer events.
 func (r *reader) scanBound(ctx context.Context, s *search) (int64, error) {
 	var ts int64
-	err := r.tx.QueryRow(ctx, `SELECT ts FROM events WHERE org = $1 AND ts >= $2 AND ts <= $3 AND (ts < $3 OR seq <= $4)
-		ORDER BY ts DESC, seq DESC OFFSET $5 LIMIT 1`, s.args[0], s.lo, s.hi.TS, s.hi.Seq, maxScanned-1).Scan(&ts)
+	err := r.tx.QueryRow(ctx, "SELECT ts FROM events WHERE "+listRange+" ORDER BY ts DESC, seq DESC OFFSET $5 LIMIT 1",
+		s.args[0], s.lo, s.hi.TS, s.hi.Seq, maxScanned-1).Scan(&ts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s.lo, nil
 	}
@@ -110,8 +114,7 @@ func (r *reader) scanBound(ctx context.Context, s *search) (int64, error) {
 // range, up to hi, number fewer than maxSorted.
 func (r *reader) fewEvents(ctx context.Context, s *search, d drive, hi store.Mark) (bool, error) {
 	var n int
-	err := r.tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM events
-		WHERE org = $1 AND ts >= $2 AND ts <= $3 AND (ts < $3 OR seq <= $4) AND `+d.partial+d.expr+` = ANY($5) LIMIT $6) AS few`,
+	err := r.tx.QueryRow(ctx, "SELECT count(*) FROM (SELECT FROM events WHERE "+listRange+" AND "+d.anyKey("$5")+" LIMIT $6) AS few",
 		s.args[0], s.lo, hi.TS, hi.Seq, d.keys, maxSorted).Scan(&n)
 	return n < maxSorted, err
 }
@@ -296,14 +299,14 @@ func (s *search) listSQL(d drive) string {
 func (s *search) sortedSQL(d drive) string {
 	base, cond := s.listBase()
 	// Materialized, lest the planner read along time instead.
-	return "WITH keyed AS MATERIALIZED (" + base + " AND " + d.partial + d.expr + " = ANY(" + s.param(d.keys) + ")" + cond +
+	return "WITH keyed AS MATERIALIZED (" + base + " AND " + d.anyKey(s.param(d.keys)) + cond +
 		")\nSELECT * FROM keyed\nORDER BY ts DESC, seq DESC LIMIT $5"
 }
 
 // listBase returns what a chunk of List selects from: the rows from hi
 // down, and the condition that the search's is not FALSE, to append.
 func (s *search) listBase() (base, cond string) {
-	base = "SELECT " + eventColumns + " FROM events WHERE org = $1 AND ts >= $2 AND ts <= $3 AND (ts < $3 OR seq <= $4)"
+	base = "SELECT " + eventColumns + " FROM events WHERE " + listRange
 	if s.match != "" {
 		cond = " AND (" + s.match + ") IS NOT FALSE"
 	}
