@@ -713,3 +713,57 @@ func TestTextExtension(t *testing.T) {
 		t.Errorf("Open by a role that may not create pg_trgm = %v, want SQLSTATE 42501", err)
 	}
 }
+
+// TestOneIndexer checks that of two stores on one schema (two servers)
+// one indexes at a time, and that the other takes over once it closes.
+func TestOneIndexer(t *testing.T) {
+	u := newSchema(t)
+	first := openTest(t, u)
+	waitIndexers(t, first, 1) // first's
+	second := openTest(t, u)
+	w := storetest.NewWorkload(1, 2)
+	if err := storetest.AppendBatch(t.Context(), second, w.Batch(300)); err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, second)       // by first
+	time.Sleep(3 * textInterval) // second tries to take the lock
+	if n := indexers(t, second); n != 1 {
+		t.Errorf("%d indexers with both stores open, want 1", n)
+	}
+	first.Close()
+	if err := storetest.AppendBatch(t.Context(), second, w.Batch(300)); err != nil {
+		t.Fatal(err)
+	}
+	waitIndexers(t, second, 1) // second's
+	waitIndexed(t, second)
+	checkIndex(t, second)
+}
+
+// indexers counts the sessions that hold the lock of db's indexer.
+func indexers(t *testing.T, db *DB) int {
+	t.Helper()
+	var n int
+	err := db.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 2
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND classid = hashtext('stele.text')::oid AND objid = hashtext(coalesce(current_schema(), ''))::oid`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitIndexers waits, for a few seconds at most, until n sessions hold
+// the lock of db's indexer.
+func waitIndexers(t *testing.T, db *DB, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got := indexers(t, db)
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d indexers, want %d", got, n)
+		}
+	}
+}
