@@ -21,10 +21,15 @@ func loadMigrations() ([]store.Migration, error) {
 	return store.ReadMigrations(migrations, "migrations")
 }
 
-// schemaLock is the advisory lock that migrations take, with the hash of
-// the schema's name: servers starting at once migrate one after the other,
-// and the second finds nothing left to do.
-const schemaLock = `SELECT pg_advisory_xact_lock(hashtext('stele.migrate'), hashtext(coalesce(current_schema(), '')))`
+// schemaKey is the second key of the store's advisory locks, the hash of
+// the schema's name: a lock is of one schema, which every store on it
+// shares.
+const schemaKey = `hashtext(coalesce(current_schema(), ''))`
+
+// schemaLock is the advisory lock that migrations take: servers starting
+// at once migrate one after the other, and the second finds nothing left
+// to do.
+const schemaLock = `SELECT pg_advisory_xact_lock(hashtext('stele.migrate'), ` + schemaKey + `)`
 
 // migrate brings the database up to the latest schema in one transaction.
 // A database already there is left alone; one from a newer program is

@@ -183,7 +183,7 @@ func (p *partitions) create(ctx context.Context, months []month) map[month]bool 
 // partitionLock is the advisory lock of partition creation in the
 // schema: servers creating the same month's take turns, and the second
 // finds it there.
-const partitionLock = `SELECT pg_advisory_xact_lock(hashtext('stele.partitions'), hashtext(coalesce(current_schema(), '')))`
+const partitionLock = `SELECT pg_advisory_xact_lock(hashtext('stele.partitions'), ` + schemaKey + `)`
 
 // createPartition creates m's partition in one transaction, unless it
 // exists, and reports whether it exists. It creates none if the default

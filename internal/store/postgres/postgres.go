@@ -128,7 +128,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -145,7 +144,7 @@ type DB struct {
 
 	stopText func()        // stops the indexer (text.go)
 	textDone chan struct{} // closed once it has stopped
-	commits  atomic.Int64  // write transactions committed, which the indexer makes way for
+	appended int64         // the indexer's last count of selectAppended (text.go)
 
 	closeOnce sync.Once
 }
@@ -325,7 +324,6 @@ func (db *DB) readWrite(ctx context.Context, f func(ctx context.Context, tx stor
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
 	db.known.Add(t.written)
-	db.commits.Add(1)
 	return nil
 }
 

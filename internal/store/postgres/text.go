@@ -29,12 +29,10 @@ import (
 // (READ COMMITTED: all that committed before), writes their rows of
 // events_text and counts, adds them to the daily counts, and moves up_to,
 // so that the rows and the mark commit together. While it is behind and
-// its store commits write transactions, it rests textYield times as long
-// as each transaction took, so that ingest keeps most of the server:
-// indexing an event costs the database more than appending it (a GIN
-// index of trigrams writes several times the WAL). It sees only its own
-// store's commits: while other servers take all the appends, it does not
-// rest.
+// events are appended to the schema's logs, by whichever server, it rests
+// textYield times as long as each transaction took, so that ingest keeps
+// most of the server: indexing an event costs the database more than
+// appending it (a GIN index of trigrams writes several times the WAL).
 //
 // Of the stores on one schema (several servers), one indexes at a time:
 // the one whose indexer holds the session advisory lock textLock, until
@@ -85,7 +83,7 @@ func (db *DB) startText() {
 
 // textLock takes the lock of the schema's indexer for the session, if no
 // other session holds it, and says whether it did.
-const textLock = `SELECT pg_try_advisory_lock(hashtext('stele.text'), hashtext(coalesce(current_schema(), '')))`
+const textLock = `SELECT pg_try_advisory_lock(hashtext('stele.text'), ` + schemaKey + `)`
 
 // indexText keeps the text index until ctx is done, while it holds
 // textLock. A failed round is tried again after textInterval, on a new
@@ -202,11 +200,12 @@ func (db *DB) indexRound(ctx context.Context, conn *pgx.Conn) (behind bool, err 
 			behind = behind || l.events >= textChunk
 		}
 		lags = lags[n:]
-		start, commits := time.Now(), db.commits.Load()
-		if err := indexOrgs(ctx, conn, orgs); err != nil {
+		start := time.Now()
+		appended, err := indexOrgs(ctx, conn, orgs)
+		if err != nil {
 			return false, err
 		}
-		if (len(lags) > 0 || behind) && db.commits.Load() != commits {
+		if (len(lags) > 0 || behind) && db.ingesting(appended) {
 			select {
 			case <-ctx.Done():
 				return false, ctx.Err()
@@ -240,16 +239,30 @@ const (
 		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w (org, up_to, n) WHERE t.org = w.org`
 )
 
+// selectAppended counts the events of the schema's logs: all that every
+// server appended.
+const selectAppended = `SELECT coalesce(sum(tree_size), 0)::bigint FROM orgs`
+
+// ingesting reports whether events were appended to the schema's logs
+// since the indexer last counted them (selectAppended), appended now.
+func (db *DB) ingesting(appended int64) bool {
+	was := db.appended
+	db.appended = appended
+	return appended != was
+}
+
 // indexOrgs indexes, in one transaction, up to textChunk events above
-// the mark of each of orgs that no other transaction is indexing.
-func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) error {
+// the mark of each of orgs that no other transaction is indexing, and
+// returns the count of selectAppended as the transaction began.
+func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (appended int64, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("couldn't begin indexing: %w", err)
+		return 0, fmt.Errorf("couldn't begin indexing: %w", err)
 	}
 	defer rollback(ctx, tx)
 	b := new(pgx.Batch)
 	b.Queue(`SET LOCAL synchronous_commit = off`)
+	b.Queue(selectAppended).QueryRow(func(row pgx.Row) error { return row.Scan(&appended) })
 	var locked []string
 	var marks []int64
 	b.Queue(lockIndexed, orgs).Query(func(rows pgx.Rows) error {
@@ -262,14 +275,14 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) error {
 		return err
 	})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("couldn't lock the text index: %w", err)
+		return 0, fmt.Errorf("couldn't lock the text index: %w", err)
 	}
 	if len(locked) == 0 {
-		return nil
+		return appended, nil
 	}
 	rows, err := tx.Query(ctx, selectToIndex, locked, marks, textChunk)
 	if err != nil {
-		return fmt.Errorf("couldn't read events to index: %w", err)
+		return 0, fmt.Errorf("couldn't read events to index: %w", err)
 	}
 	var w textWrites
 	var r textRow
@@ -278,7 +291,7 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("couldn't read events to index: %w", err)
+		return 0, fmt.Errorf("couldn't read events to index: %w", err)
 	}
 	b = new(pgx.Batch)
 	b.Queue(insertText, w.org, w.seq, w.ts, w.text)
@@ -286,12 +299,12 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) error {
 	w.days.queue(b)
 	b.Queue(updateIndexed, w.marks()...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("couldn't index events: %w", err)
+		return 0, fmt.Errorf("couldn't index events: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("couldn't commit indexing: %w", err)
+		return 0, fmt.Errorf("couldn't commit indexing: %w", err)
 	}
-	return nil
+	return appended, nil
 }
 
 // A textRow is a row of selectToIndex: an event's texts, nil if its leaf

@@ -746,7 +746,7 @@ func indexers(t *testing.T, db *DB) int {
 	err := db.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted AND objsubid = 2
 			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-			AND classid = hashtext('stele.text')::oid AND objid = hashtext(coalesce(current_schema(), ''))::oid`).Scan(&n)
+			AND classid = hashtext('stele.text')::oid AND objid = `+schemaKey+`::oid`).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -766,4 +766,42 @@ func waitIndexers(t *testing.T, db *DB, n int) {
 			t.Fatalf("%d indexers, want %d", got, n)
 		}
 	}
+}
+
+// TestIndexerSeesIngest checks that the indexer tells that events are
+// being appended by the count of the schema's events, whichever store
+// appends them, and not by its own store's commits.
+func TestIndexerSeesIngest(t *testing.T) {
+	u := newSchema(t)
+	indexing := openTest(t, u)
+	pauseText(indexing)
+	conn := indexer(t, indexing)
+	appending := openTest(t, u) // another server's store
+	pauseText(appending)
+	setChunk(t, 100)
+	w := storetest.NewWorkload(1, 1)
+	if err := storetest.AppendBatch(t.Context(), appending, w.Batch(500)); err != nil {
+		t.Fatal(err)
+	}
+	var org string
+	if err := conn.QueryRow(t.Context(), `SELECT id FROM orgs`).Scan(&org); err != nil {
+		t.Fatal(err)
+	}
+	step := func(stage string, want bool) {
+		t.Helper()
+		appended, err := indexOrgs(t.Context(), conn, []string{org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := indexing.ingesting(appended); got != want {
+			t.Errorf("%s: ingesting = %v, want %v", stage, got, want)
+		}
+	}
+	step("first look", true)
+	step("nothing appended since", false)
+	if err := storetest.AppendBatch(t.Context(), appending, w.Batch(100)); err != nil {
+		t.Fatal(err)
+	}
+	step("appended by another store", true)
+	step("nothing appended since, again", false)
 }
