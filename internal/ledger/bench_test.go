@@ -114,7 +114,12 @@ func BenchmarkPlainInsert(b *testing.B) {
 // commit must put many of them into each fsync.
 func BenchmarkAppendConcurrent(b *testing.B) {
 	ctx := context.Background()
-	l, _ := newLedger(b, ledger.Config{})
+	var commits, events, busy atomic.Int64
+	l, _ := newLedger(b, ledger.Config{OnCommit: func(s ledger.CommitStats) {
+		commits.Add(1)
+		events.Add(int64(s.Events))
+		busy.Add(int64(s.Duration))
+	}})
 	var seed atomic.Uint64
 	b.SetParallelism(64 / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
@@ -128,6 +133,8 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(events.Load())/float64(commits.Load()), "events/commit")
+	b.ReportMetric(float64(busy.Load())/float64(commits.Load())/1e6, "ms/commit")
 }
 
 // tempFixture is the directory checkFixture made, removed by TestMain.
@@ -195,6 +202,73 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*checkFixtureSize)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkCheckRead reads the Check fixture's events as Check does, in
+// chunks of 1024 on every core, each in a read transaction of its own,
+// and does nothing with them: the store's part of BenchmarkCheck, which
+// bounds it from above whatever the ledger's part costs.
+func BenchmarkCheckRead(b *testing.B) {
+	dir, err := checkFixture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := openStore(b, dir, sqlite.WithoutTextIndex())
+	defer st.Close()
+	ctx := context.Background()
+	orgs, err := store.ReadValue(ctx, st, func(ctx context.Context, r store.Reader) (map[string]int64, error) {
+		names, err := r.Orgs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sizes := map[string]int64{}
+		for _, org := range names {
+			h, err := r.Head(ctx, org)
+			if err != nil {
+				return nil, err
+			}
+			sizes[org] = h.Size
+		}
+		return sizes, nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	type chunk struct {
+		org      string
+		from, to int64
+	}
+	b.ResetTimer()
+	for range b.N {
+		chunks := make(chan chunk)
+		var read atomic.Int64
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for c := range chunks {
+					n := int64(0)
+					err := st.Read(ctx, func(ctx context.Context, r store.Reader) error {
+						return r.Events(ctx, c.org, c.from, c.to, func(*store.Event) error { n++; return nil })
+					})
+					if err != nil {
+						b.Error(err)
+					}
+					read.Add(n)
+				}
+			})
+		}
+		for org, size := range orgs {
+			for from := int64(0); from < size; from += 1024 {
+				chunks <- chunk{org, from, min(from+1024, size)}
+			}
+		}
+		close(chunks)
+		wg.Wait()
+		if read.Load() != checkFixtureSize {
+			b.Fatalf("read %d events, want %d", read.Load(), checkFixtureSize)
+		}
+	}
+	b.ReportMetric(float64(b.N*checkFixtureSize)/b.Elapsed().Seconds(), "events/s")
 }
 
 // watchHeap samples the live heap until the returned function is called,
