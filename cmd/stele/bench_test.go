@@ -195,7 +195,7 @@ func TestHistogram(t *testing.T) {
 func TestBenchCopyBaseline(t *testing.T) {
 	pg := pgtest.Schema(t)
 	url, key, _ := benchServer(t)
-	args := []string{"bench", "--url", url, "--token", key, "--org", "bench", "--count", "500", "--batch", "50", "--json", "--copy-baseline", pg}
+	args := []string{"bench", "--url", url, "--token", key, "--org", "bench", "--count", "500", "--batch", "50", "--json", "--copy-baseline", pg, "--copy-wait", "0"}
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("stele bench --copy-baseline = exit %d, want 0; stderr:\n%s", code, &stderr)
@@ -208,6 +208,10 @@ func TestBenchCopyBaseline(t *testing.T) {
 	if got.Events != 500 || got.CopyRowsPerSecond <= 0 || got.CopyShare <= 0 || math.Abs(got.CopyShare-want) > 0.01 {
 		t.Errorf("events %d, copy_rows_per_second %v, copy_share %v; want 500, > 0, events_per_second / copy_rows_per_second = %v",
 			got.Events, got.CopyRowsPerSecond, got.CopyShare, want)
+	}
+	// Not allowed to wait, it can't have seen the database quiet.
+	if got.CopyQuiet == nil || *got.CopyQuiet {
+		t.Errorf("copy_quiet = %v with --copy-wait 0, want false", got.CopyQuiet)
 	}
 }
 

@@ -21,8 +21,8 @@ const maxCopyBaseline = 200_000
 // workers made theirs, parsed as the server parses them, and copies them
 // into a scratch schema of the PostgreSQL database at dsn in
 // transactions of the most events a run has in flight (--batch ×
-// --concurrency). It returns how many it copied and how long that took.
-func (b *bench) copyBaseline(ctx context.Context, dsn string, n int64) (int64, time.Duration, error) {
+// --concurrency), once the database is quiet (up to --copy-wait).
+func (b *bench) copyBaseline(ctx context.Context, dsn string, n int64) (postgres.Baseline, error) {
 	n = min(n, maxCopyBaseline)
 	workers := make([]*benchWorker, b.cfg.Concurrency)
 	for i := range workers {
@@ -38,15 +38,15 @@ func (b *bench) copyBaseline(ctx context.Context, dsn string, n int64) (int64, t
 		entry := w.fill(1, now)[0]
 		data, err := json.Marshal(entry)
 		if err != nil {
-			return 0, 0, err
+			return postgres.Baseline{}, err
 		}
 		rec, err := event.ParseEvent(data, now, cat)
 		if err != nil {
-			return 0, 0, fmt.Errorf("event %d: %w", i, err)
+			return postgres.Baseline{}, fmt.Errorf("event %d: %w", i, err)
 		}
 		rec.Org, rec.ReceivedAt = w.org, now
 		rec.Salt = salts[i*verify.SaltSize : (i+1)*verify.SaltSize]
 		events[i] = &store.Event{Seq: int64(i), Record: *rec}
 	}
-	return postgres.CopyBaseline(ctx, dsn, events, b.cfg.Batch*b.cfg.Concurrency)
+	return postgres.CopyBaseline(ctx, dsn, events, b.cfg.Batch*b.cfg.Concurrency, b.cfg.CopyWait)
 }

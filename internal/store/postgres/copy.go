@@ -14,44 +14,96 @@ import (
 	"github.com/steleaudit/stele/internal/store"
 )
 
+// A Baseline is what CopyBaseline measured.
+type Baseline struct {
+	Copied int64         // events copied
+	Took   time.Duration // copying them
+	Waited time.Duration // for the database to go quiet first
+	Quiet  bool          // whether it went quiet within the time allowed
+}
+
 // CopyBaseline measures what the schema alone costs to write: it copies
 // events, all of one log, and their leaves with COPY into a schema of its
 // own in the database at dsn, made by the same migrations, in durable
 // transactions of perTx events and nothing else (no lookup, no lock, no
-// tree), and returns how many events it copied and how long the copies
-// took. The schema is dropped
-// afterwards. It is a yardstick for ingest (stele bench), never a way
-// to write a store: nothing it copies is covered by a tree.
-func CopyBaseline(ctx context.Context, dsn string, events []*store.Event, perTx int) (int64, time.Duration, error) {
+// tree), and says how many it copied and how long the copies took. The
+// schema is dropped afterwards. It is a yardstick for ingest (stele
+// bench), never a way to write a store: nothing it copies is covered by a
+// tree.
+//
+// First it waits, up to maxWait, for the database to go quiet (see
+// waitQuiet): run just after a load, it would otherwise share the CPU
+// with what the load left to do, a server's text indexer catching up
+// above all, and measure too little.
+func CopyBaseline(ctx context.Context, dsn string, events []*store.Event, perTx int, maxWait time.Duration) (Baseline, error) {
+	var base Baseline
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "stele_copy_baseline_" + hex.EncodeToString(b[:])
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return 0, 0, fmt.Errorf("couldn't connect: %w", err)
+		return base, fmt.Errorf("couldn't connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if base.Waited, base.Quiet, err = waitQuiet(ctx, conn, maxWait); err != nil {
+		return base, fmt.Errorf("couldn't tell whether the database is quiet: %w", err)
+	}
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return 0, 0, fmt.Errorf("couldn't create a schema to copy into: %w", err)
+		return base, fmt.Errorf("couldn't create a schema to copy into: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
 	db, err := Open(ctx, withSearchPath(dsn, schema))
 	if err != nil {
-		return 0, 0, err
+		return base, err
 	}
 	defer db.Close()
-	var copied int64
-	var took time.Duration
 	for chunk := range slices.Chunk(events, max(perTx, 1)) {
 		start := time.Now()
 		n, err := copyEvents(ctx, db, chunk)
 		if err != nil {
-			return 0, 0, fmt.Errorf("couldn't copy: %w", err)
+			return base, fmt.Errorf("couldn't copy: %w", err)
 		}
-		took += time.Since(start)
-		copied += n
+		base.Took += time.Since(start)
+		base.Copied += n
 	}
-	return copied, took, nil
+	return base, nil
+}
+
+// The database is quiet once quietPolls checks in a row, quietPoll
+// apart, find no other session of it running a statement.
+const (
+	quietPoll  = 100 * time.Millisecond
+	quietPolls = 5
+)
+
+// waitQuiet waits, up to maxWait, until no other session of conn's
+// database (of those its role may see) runs a statement, and returns how
+// long it waited and whether the database went quiet.
+func waitQuiet(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (time.Duration, bool, error) {
+	start := time.Now()
+	for calm := 0; ; {
+		var busy int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`).Scan(&busy)
+		if err != nil {
+			return time.Since(start), false, err
+		}
+		if calm++; busy > 0 {
+			calm = 0
+		}
+		waited := time.Since(start)
+		if calm == quietPolls {
+			return waited, true, nil
+		}
+		if waited >= maxWait {
+			return waited, false, nil
+		}
+		select {
+		case <-time.After(min(quietPoll, maxWait-waited)):
+		case <-ctx.Done():
+			return time.Since(start), false, ctx.Err()
+		}
+	}
 }
 
 // withSearchPath returns dsn, a URL or key=value string, with its
