@@ -144,7 +144,7 @@ type DB struct {
 
 	stopText func()        // stops the indexer (text.go)
 	textDone chan struct{} // closed once it has stopped
-	appended int64         // the indexer's last count of selectAppended (text.go)
+	pace     store.Pace    // when it rests
 
 	closeOnce sync.Once
 }

@@ -28,11 +28,12 @@ import (
 // text_indexed FOR UPDATE SKIP LOCKED, reads their events above up_to
 // (READ COMMITTED: all that committed before), writes their rows of
 // events_text and counts, adds them to the daily counts, and moves up_to,
-// so that the rows and the mark commit together. While it is behind and
-// events are appended to the schema's logs, by whichever server, it rests
-// textYield times as long as each transaction took, so that ingest keeps
-// most of the server: indexing an event costs the database more than
-// appending it (a GIN index of trigrams writes several times the WAL).
+// so that the rows and the mark commit together. Indexing an event costs
+// the database more than appending it (a GIN index of trigrams writes
+// several times the WAL), so while ingest outpaces the indexer (the
+// schema's logs, whichever server appends to them, grow faster than it
+// indexes: store.Pace), it rests textYield times as long as each
+// transaction took, leaving most of the database to ingest.
 //
 // Of the stores on one schema (several servers), one indexes at a time:
 // the one whose indexer holds the session advisory lock textLock, until
@@ -69,7 +70,7 @@ var (
 	textChunk    = 1000                   // the most events a transaction indexes
 	textOrgs     = 100                    // the most organizations a transaction indexes
 	textInterval = 250 * time.Millisecond // how long the indexer rests once it has caught up
-	textYield    = 2                      // how many times a transaction's time it rests while behind and ingest goes on
+	textYield    = 2                      // how many times a transaction's time it rests while ingest outpaces it
 )
 
 // startText starts the goroutine that keeps the text index. Close stops
@@ -201,11 +202,12 @@ func (db *DB) indexRound(ctx context.Context, conn *pgx.Conn) (behind bool, err 
 		}
 		lags = lags[n:]
 		start := time.Now()
-		appended, err := indexOrgs(ctx, conn, orgs)
+		c, err := indexOrgs(ctx, conn, orgs)
 		if err != nil {
 			return false, err
 		}
-		if (len(lags) > 0 || behind) && db.ingesting(appended) {
+		rests := db.pace.Rests(c.appended, start, c.n, time.Since(start))
+		if rests && (len(lags) > 0 || behind) {
 			select {
 			case <-ctx.Done():
 				return false, ctx.Err()
@@ -243,26 +245,24 @@ const (
 // server appended.
 const selectAppended = `SELECT coalesce(sum(tree_size), 0)::bigint FROM orgs`
 
-// ingesting reports whether events were appended to the schema's logs
-// since the indexer last counted them (selectAppended), appended now.
-func (db *DB) ingesting(appended int64) bool {
-	was := db.appended
-	db.appended = appended
-	return appended != was
+// textCounts are the schema's events as an indexing transaction began
+// (selectAppended), and how many it indexed.
+type textCounts struct {
+	appended, n int64
 }
 
 // indexOrgs indexes, in one transaction, up to textChunk events above
 // the mark of each of orgs that no other transaction is indexing, and
-// returns the count of selectAppended as the transaction began.
-func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (appended int64, err error) {
+// returns what it counted.
+func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (c textCounts, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("couldn't begin indexing: %w", err)
+		return c, fmt.Errorf("couldn't begin indexing: %w", err)
 	}
 	defer rollback(ctx, tx)
 	b := new(pgx.Batch)
 	b.Queue(`SET LOCAL synchronous_commit = off`)
-	b.Queue(selectAppended).QueryRow(func(row pgx.Row) error { return row.Scan(&appended) })
+	b.Queue(selectAppended).QueryRow(func(row pgx.Row) error { return row.Scan(&c.appended) })
 	var locked []string
 	var marks []int64
 	b.Queue(lockIndexed, orgs).Query(func(rows pgx.Rows) error {
@@ -275,14 +275,14 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (appended int
 		return err
 	})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("couldn't lock the text index: %w", err)
+		return c, fmt.Errorf("couldn't lock the text index: %w", err)
 	}
 	if len(locked) == 0 {
-		return appended, nil
+		return c, nil
 	}
 	rows, err := tx.Query(ctx, selectToIndex, locked, marks, textChunk)
 	if err != nil {
-		return 0, fmt.Errorf("couldn't read events to index: %w", err)
+		return c, fmt.Errorf("couldn't read events to index: %w", err)
 	}
 	var w textWrites
 	var r textRow
@@ -291,7 +291,7 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (appended int
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("couldn't read events to index: %w", err)
+		return c, fmt.Errorf("couldn't read events to index: %w", err)
 	}
 	b = new(pgx.Batch)
 	b.Queue(insertText, w.org, w.seq, w.ts, w.text)
@@ -299,12 +299,15 @@ func indexOrgs(ctx context.Context, conn *pgx.Conn, orgs []string) (appended int
 	w.days.queue(b)
 	b.Queue(updateIndexed, w.marks()...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("couldn't index events: %w", err)
+		return c, fmt.Errorf("couldn't index events: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("couldn't commit indexing: %w", err)
+		return c, fmt.Errorf("couldn't commit indexing: %w", err)
 	}
-	return appended, nil
+	for _, n := range w.events {
+		c.n += n
+	}
+	return c, nil
 }
 
 // A textRow is a row of selectToIndex: an event's texts, nil if its leaf

@@ -44,10 +44,10 @@ type DB struct {
 
 	// The goroutine that keeps the text index (text.go) runs from Open
 	// until Close calls stopText; it closes textDone as it ends. It
-	// yields to ingest while ReadWrite counts commits.
+	// rests for ingest by the events appended, which ReadWrite counts.
 	stopText context.CancelFunc
 	textDone chan struct{}
-	commits  atomic.Int64
+	appended atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -310,7 +310,7 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx stor
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("couldn't commit: %w", err)
 	}
-	db.commits.Add(1)
+	db.appended.Add(t.appended)
 	db.known.Add(t.written)
 	return nil
 }

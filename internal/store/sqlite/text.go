@@ -24,9 +24,10 @@ import (
 // events so that they pay nothing for it: every textInterval, it indexes
 // the events above text_indexed in chunks of textChunk, each read on a
 // read connection and written in one write transaction that moves
-// text_indexed up. While it is behind and events are being written, it
-// rests textYield times as long as each chunk took, so that ingest keeps
-// most of the writer. Search reads the index and text_indexed in one
+// text_indexed up. While it is behind and ingest outpaces it (events are
+// appended faster than it indexes: store.Pace), it rests textYield times
+// as long as each chunk took, so that ingest keeps most of the writer.
+// Search reads the index and text_indexed in one
 // snapshot, and the events above text_indexed as unindexed: a search
 // finds every match whatever the indexer's lag, and only reads more when
 // it lags.
@@ -35,7 +36,7 @@ import (
 var (
 	textChunk    = 1000                   // the most events one transaction indexes
 	textInterval = 250 * time.Millisecond // how long the indexer rests once it has caught up
-	textYield    = 2                      // how many times a chunk's time it rests while ingest goes on
+	textYield    = 2                      // how many times a chunk's time it rests while ingest outpaces it
 )
 
 // textColumns are the columns of events whose text free text searches:
@@ -70,18 +71,20 @@ func (db *DB) indexText(ctx context.Context) {
 	defer close(db.textDone)
 	rest := time.NewTimer(0)
 	defer rest.Stop()
+	var pace store.Pace
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-rest.C:
 		}
-		commits, start := db.commits.Load(), time.Now()
+		appended, start := db.appended.Load(), time.Now()
 		n, err := db.indexChunk(ctx)
+		rests := pace.Rests(appended, start, int64(n), time.Since(start))
 		switch {
 		case err != nil || n < textChunk:
 			rest.Reset(textInterval)
-		case db.commits.Load() != commits:
+		case rests:
 			rest.Reset(time.Duration(textYield) * time.Since(start))
 		default:
 			rest.Reset(0)

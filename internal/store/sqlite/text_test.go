@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -378,6 +379,41 @@ func TestTextIndexer(t *testing.T) {
 	case <-db.textDone:
 	default:
 		t.Error("Close() returned before the indexer stopped")
+	}
+}
+
+// TestTextAppended checks the count the indexer rests by: the events
+// committed, whatever the batches, and none of a transaction that failed.
+func TestTextAppended(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "stele.db"))
+	pauseText(db)
+	w := storetest.NewWorkload(1, 3)
+	for _, n := range []int{1, 10, 1000} {
+		if err := storetest.AppendBatch(t.Context(), db, w.Batch(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := errors.New("the caller failed")
+	err := db.ReadWrite(t.Context(), func(ctx context.Context, tx store.Tx) error {
+		for org, events := range w.Batch(100) {
+			h, err := tx.LockHead(ctx, org)
+			if err != nil {
+				return err
+			}
+			for i, e := range events {
+				e.Seq = h.Size + int64(i)
+			}
+			if err := tx.Append(ctx, org, events); err != nil {
+				return err
+			}
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("ReadWrite = %v, want %v", err, failed)
+	}
+	if got := db.appended.Load(); got != 1011 {
+		t.Errorf("appended = %d, want 1011", got)
 	}
 }
 

@@ -19,8 +19,9 @@ import (
 // LockHead's promise hold for every organization at once.
 type tx struct {
 	reader
-	known   *store.Known     // the DB's
-	written []store.KnownRow // rows of distinct values written, known once committed
+	known    *store.Known     // the DB's
+	written  []store.KnownRow // rows of distinct values written, known once committed
+	appended int64            // events appended, counted by the DB once committed
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -124,6 +125,7 @@ func (t *tx) Append(ctx context.Context, org string, events []*store.Event) erro
 	if err := t.countRollups(ctx, num, events); err != nil {
 		return fmt.Errorf("couldn't append to %q: %w", org, err)
 	}
+	t.appended += int64(len(events))
 	return nil
 }
 
