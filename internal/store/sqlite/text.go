@@ -27,10 +27,9 @@ import (
 // text_indexed up. While it is behind and ingest outpaces it (events are
 // appended faster than it indexes: store.Pace), it rests textYield times
 // as long as each chunk took, so that ingest keeps most of the writer.
-// Search reads the index and text_indexed in one
-// snapshot, and the events above text_indexed as unindexed: a search
-// finds every match whatever the indexer's lag, and only reads more when
-// it lags.
+// Search reads the index and text_indexed in one snapshot, and the events
+// above text_indexed as unindexed: a search finds every match whatever
+// the indexer's lag, and only reads more when it lags.
 
 // How the text index is kept; variables for tests.
 var (
