@@ -37,9 +37,7 @@ type Baseline struct {
 // above all, and measure too little.
 func CopyBaseline(ctx context.Context, dsn string, events []*store.Event, perTx int, maxWait time.Duration) (Baseline, error) {
 	var base Baseline
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "stele_copy_baseline_" + hex.EncodeToString(b[:])
+	schema := randomName("stele_copy_baseline_")
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return base, fmt.Errorf("couldn't connect: %w", err)
@@ -104,6 +102,14 @@ func waitQuiet(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (time
 			return time.Since(start), false, ctx.Err()
 		}
 	}
+}
+
+// randomName returns prefix followed by 12 random hex digits: the name
+// of a schema or database of one's own.
+func randomName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // withSearchPath returns dsn, a URL or key=value string, with its

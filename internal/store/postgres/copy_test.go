@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 	"time"
 
@@ -48,14 +46,8 @@ func TestCopyBaseline(t *testing.T) {
 // TestWaitQuiet: the baseline waits for the other sessions of its
 // database to finish their statements, and no longer than it may.
 func TestWaitQuiet(t *testing.T) {
-	needServer(t)
 	// A database of its own: other tests keep the shared one busy.
-	var b [6]byte
-	rand.Read(b[:])
-	name := "stele_quiet_" + hex.EncodeToString(b[:])
-	admin(t, "CREATE DATABASE "+name)
-	t.Cleanup(func() { admin(t, "DROP DATABASE "+name+" WITH (FORCE)") })
-	dsn := withParams(t, serverURL, "dbname="+name)
+	dsn := withParams(t, serverURL, "dbname="+newDatabase(t, "stele_quiet_"))
 	connect := func() *pgx.Conn {
 		t.Helper()
 		conn, err := pgx.Connect(t.Context(), dsn)

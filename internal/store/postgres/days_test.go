@@ -348,7 +348,7 @@ func indexRounds(t *testing.T, db *DB, n int) {
 	}
 	defer closeConn(conn)
 	for i := 0; n < 0 || i < n; i++ {
-		behind, err := db.indexRound(t.Context(), conn)
+		behind, err := indexRound(t.Context(), conn, new(store.Pace))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -144,7 +144,6 @@ type DB struct {
 
 	stopText func()        // stops the indexer (text.go)
 	textDone chan struct{} // closed once it has stopped
-	pace     store.Pace    // when it rests
 
 	closeOnce sync.Once
 }

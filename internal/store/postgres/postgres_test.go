@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -99,12 +97,21 @@ func admin(t testing.TB, sql string, args ...any) {
 func newSchema(t testing.TB, params ...string) string {
 	t.Helper()
 	needServer(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "stele_test_" + hex.EncodeToString(b[:])
+	schema := randomName("stele_test_")
 	admin(t, "CREATE SCHEMA "+schema)
 	t.Cleanup(func() { admin(t, "DROP SCHEMA "+schema+" CASCADE") })
 	return withParams(t, serverURL, append([]string{"search_path=" + schema}, params...)...)
+}
+
+// newDatabase creates an empty database named prefix and random digits,
+// dropped when t ends, and returns its name.
+func newDatabase(t testing.TB, prefix string) string {
+	t.Helper()
+	needServer(t)
+	name := randomName(prefix)
+	admin(t, "CREATE DATABASE "+name)
+	t.Cleanup(func() { admin(t, "DROP DATABASE "+name+" WITH (FORCE)") })
+	return name
 }
 
 // withParams returns the connection string s with params added, each

@@ -99,6 +99,7 @@ func (db *DB) indexText(ctx context.Context) {
 		}
 	}()
 	leading := false // conn holds textLock
+	var pace store.Pace
 	rest := time.NewTimer(0)
 	defer rest.Stop()
 	for {
@@ -122,7 +123,7 @@ func (db *DB) indexText(ctx context.Context) {
 				continue
 			}
 		}
-		behind, err := db.indexRound(ctx, conn)
+		behind, err := indexRound(ctx, conn, &pace)
 		if err != nil || !behind {
 			rest.Reset(textInterval)
 		} else {
@@ -171,7 +172,7 @@ const (
 
 // indexRound indexes up to textChunk events of each organization behind,
 // and reports whether some may be behind still.
-func (db *DB) indexRound(ctx context.Context, conn *pgx.Conn) (behind bool, err error) {
+func indexRound(ctx context.Context, conn *pgx.Conn, pace *store.Pace) (behind bool, err error) {
 	b := new(pgx.Batch)
 	b.Queue(insertIndexed)
 	var lags []lag
@@ -206,7 +207,7 @@ func (db *DB) indexRound(ctx context.Context, conn *pgx.Conn) (behind bool, err 
 		if err != nil {
 			return false, err
 		}
-		rests := db.pace.Rests(c.appended, start, c.n, time.Since(start))
+		rests := pace.Rests(c.appended, start, c.n, time.Since(start))
 		if rests && (len(lags) > 0 || behind) {
 			select {
 			case <-ctx.Done():

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -41,7 +39,7 @@ func indexer(t testing.TB, db *DB) *pgx.Conn {
 // catchUp indexes all the events of conn's database.
 func catchUp(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		behind, err := new(DB).indexRound(ctx, conn)
+		behind, err := indexRound(ctx, conn, new(store.Pace))
 		if err != nil || !behind {
 			return err
 		}
@@ -65,7 +63,7 @@ func (db indexedWrites) ReadWrite(ctx context.Context, f func(context.Context, s
 	if db.all {
 		return catchUp(ctx, db.conn)
 	}
-	_, err := db.indexRound(ctx, db.conn)
+	_, err := indexRound(ctx, db.conn, new(store.Pace))
 	return err
 }
 
@@ -685,22 +683,19 @@ func appendLedger(ctx context.Context, db *DB, b map[string][]*store.Event) erro
 // saying why.
 func TestTextExtension(t *testing.T) {
 	needServer(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "stele_noext_" + hex.EncodeToString(b[:])
-	admin(t, "CREATE ROLE "+name+" LOGIN")
-	t.Cleanup(func() { admin(t, "DROP ROLE "+name) })
-	admin(t, "CREATE DATABASE "+name)
-	t.Cleanup(func() { admin(t, "DROP DATABASE "+name+" WITH (FORCE)") })
+	role := randomName("stele_noext_")
+	admin(t, "CREATE ROLE "+role+" LOGIN")
+	t.Cleanup(func() { admin(t, "DROP ROLE "+role) }) // after the database, which has its schema
+	name := newDatabase(t, "stele_noext_")
 	conn, err := pgx.Connect(t.Context(), withParams(t, serverURL, "dbname="+name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA stele AUTHORIZATION "+name); err != nil {
+	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA stele AUTHORIZATION "+role); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close(t.Context())
-	db, err := Open(t.Context(), withParams(t, serverURL, "dbname="+name, "user="+name, "search_path=stele"))
+	db, err := Open(t.Context(), withParams(t, serverURL, "dbname="+name, "user="+role, "search_path=stele"))
 	if err == nil {
 		db.Close()
 		t.Fatal("Open by a role that may not create pg_trgm = nil error, want one")
